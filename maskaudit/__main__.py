@@ -1,0 +1,3 @@
+from maskaudit.cli import main
+
+main()

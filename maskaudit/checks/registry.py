@@ -1,0 +1,66 @@
+"""Every check maskaudit runs, in one explicit list. Codes and names are public: never reuse or rename."""
+
+from __future__ import annotations
+
+from maskaudit.checks.base import Check
+from maskaudit.checks.images.constant_image import constant_image
+from maskaudit.checks.images.image_unreadable import image_unreadable
+from maskaudit.checks.images.non_finite_image import non_finite_image
+from maskaudit.checks.masks.empty_mask import empty_mask
+from maskaudit.checks.masks.full_mask import full_mask
+from maskaudit.checks.masks.lossy_mask import lossy_mask
+from maskaudit.checks.masks.mask_unreadable import mask_unreadable
+from maskaudit.checks.masks.multichannel_mask import multichannel_mask
+from maskaudit.checks.masks.shape_mismatch import shape_mismatch
+from maskaudit.checks.masks.tiny_foreground import tiny_foreground
+from maskaudit.checks.masks.unexpected_label import unexpected_label
+from maskaudit.checks.rows.duplicate_row import duplicate_row
+from maskaudit.checks.rows.image_not_found import image_not_found
+from maskaudit.checks.rows.mask_not_found import mask_not_found
+from maskaudit.checks.rows.no_annotation import no_annotation
+from maskaudit.checks.rows.split_leakage import split_leakage
+from maskaudit.checks.splits.class_imbalance import class_imbalance
+from maskaudit.checks.splits.high_empty_fraction import high_empty_fraction
+from maskaudit.checks.splits.label_missing_in_split import label_missing_in_split
+from maskaudit.checks.splits.mixed_image_encoding import mixed_image_encoding
+from maskaudit.checks.splits.no_positive_masks import no_positive_masks
+from maskaudit.checks.splits.no_usable_rows import no_usable_rows
+
+CHECKS: tuple[Check, ...] = (
+    no_annotation,
+    mask_not_found,
+    image_not_found,
+    duplicate_row,
+    split_leakage,
+    mask_unreadable,
+    empty_mask,
+    full_mask,
+    tiny_foreground,
+    shape_mismatch,
+    multichannel_mask,
+    unexpected_label,
+    lossy_mask,
+    image_unreadable,
+    non_finite_image,
+    constant_image,
+    no_positive_masks,
+    high_empty_fraction,
+    class_imbalance,
+    label_missing_in_split,
+    mixed_image_encoding,
+    no_usable_rows,
+)
+
+
+def all_checks() -> tuple[Check, ...]:
+    from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
+
+    return CHECKS + PIPELINE_CHECKS
+
+
+def find_check(key: str) -> Check | None:
+    """A check by name or code, case-insensitive for codes."""
+    for check in all_checks():
+        if key == check.name or key.upper() == check.code:
+            return check
+    return None

@@ -1,0 +1,88 @@
+"""`maskaudit scan`: audit a manifest, write the report and a filtered manifest, exit by verdict."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from maskaudit.api import run_audit
+from maskaudit.checks.registry import find_check
+from maskaudit.cli.app import app, split_list
+from maskaudit.errors import UsageError
+from maskaudit.output import default_out_dir, write_outputs
+from maskaudit.reporters.terminal import render_terminal
+from maskaudit.settings import FailOn, Settings, parse_labels
+
+
+def check_names(option: str, text: str | None) -> frozenset[str]:
+    names = set()
+    for key in split_list(text):
+        check = find_check(key)
+        if check is None:
+            raise UsageError(f"{option} names unknown check {key!r}; run `maskaudit checks` to list them")
+        names.add(check.name)
+    return frozenset(names)
+
+
+def build_settings(
+    labels: str | None, ignore_index: int | None, select: str | None, ignore: str | None, drop: str | None,
+    fail_on: FailOn,
+) -> Settings:
+    label_values, label_names = None, {}
+    if labels is not None:
+        try:
+            parsed, label_names = parse_labels(labels)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        label_values = parsed
+    chosen = check_names("--select", select)
+    return Settings(
+        labels=label_values,
+        label_names=label_names,
+        ignore_index=ignore_index,
+        select=chosen or None,
+        ignore=check_names("--ignore", ignore),
+        drop=check_names("--drop", drop),
+        fail_on=fail_on,
+    )
+
+
+@app.command("scan")
+def scan(
+    manifest: Path = typer.Argument(..., help="a .parquet file or folder, .csv or .jsonl manifest"),
+    out: Path | None = typer.Option(None, "--out", help="output folder (default: <stem>.maskaudit/ beside it)"),
+    root: Path | None = typer.Option(None, "--root", help="folder relative paths resolve against"),
+    image_col: str | None = typer.Option(None, "--image-col", help="column holding image paths"),
+    mask_col: str | None = typer.Option(None, "--mask-col", help="column holding mask paths"),
+    split_col: str | None = typer.Option(None, "--split-col", help="column holding the split name"),
+    flag_col: str | None = typer.Option(None, "--flag-col", help="column flagging rows that have a mask"),
+    group_col: str | None = typer.Option(None, "--group-col", help="column grouping rows (e.g. patient_id)"),
+    id_col: str | None = typer.Option(None, "--id-col", help="column identifying rows"),
+    labels: str | None = typer.Option(None, "--labels", help="declared labels: 0,1 or names, or 0=bg,1=tumor"),
+    ignore_index: int | None = typer.Option(None, "--ignore-index", help="mask value that is not a label"),
+    select: str | None = typer.Option(None, "--select", help="run only these checks (names or codes)"),
+    ignore: str | None = typer.Option(None, "--ignore", help="skip these checks (names or codes)"),
+    drop: str | None = typer.Option(None, "--drop", help="also drop rows with these checks from the filtered manifest"),
+    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="exit 1 at this severity: error, warning, never"),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="decoding threads (default: all cores)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+) -> None:
+    """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
+    settings = build_settings(labels, ignore_index, select, ignore, drop, fail_on)
+    columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col, "group": group_col,
+               "id": id_col}
+    if root is not None and not root.is_dir():
+        raise UsageError(f"--root {root} is not a folder")
+    run = run_audit(manifest, settings, root=root, columns=columns, workers=workers,
+                    progress=not quiet and sys.stderr.isatty())
+    out_dir = out if out is not None else default_out_dir(manifest)
+    try:
+        report, paths = write_outputs(run, out_dir)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
+    if not quiet:
+        typer.echo(render_terminal(report, {"report": str(paths["report_md"]),
+                                            "filtered manifest": str(paths["filtered_manifest"])}), nl=False)
+    raise typer.Exit(1 if report.failed() else 0)

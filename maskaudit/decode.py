@@ -1,0 +1,163 @@
+"""Turn a file's bytes into an array, keeping what a training loader would lose.
+
+The format is sniffed from the bytes, not the extension: a JPEG saved as ``.png`` is still lossy.
+Palette PNGs are read as their indices, never expanded to colours.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+cv2.setNumThreads(1)
+try:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+except AttributeError:  # pragma: no cover - older OpenCV builds
+    pass
+
+
+class DecodeError(Exception):
+    """The file exists but cannot be decoded; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    array: NDArray[np.generic]
+    format: str
+    channels_first: bool = False
+    volume: bool = False
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PNG_PALETTE = 3
+
+
+def sniff(data: bytes, name: str) -> str:
+    if data.startswith(PNG_MAGIC):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if data.startswith(b"BM"):
+        return "bmp"
+    if data.startswith(b"\x93NUMPY"):
+        return "npy"
+    lower = name.lower()
+    if data.startswith(b"PK\x03\x04") and lower.endswith(".npz"):
+        return "npz"
+    if lower.endswith((".nii", ".nii.gz")):
+        return "nifti"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "webp"
+    return "unknown"
+
+
+def decode_file(path: Path, prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
+    """Read and decode one file. Raises FileNotFoundError or DecodeError."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise DecodeError("is a directory, not a file") from None
+    except PermissionError:
+        raise DecodeError("permission denied") from None
+    return decode_bytes(data, path.name, prefer)
+
+
+def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
+    if not data:
+        raise DecodeError("file is empty (0 bytes)")
+    fmt = sniff(data, name)
+    if fmt == "unknown":
+        raise DecodeError("not a supported image or array file (unrecognised content)")
+    if fmt == "npy":
+        array = _load_npy(data)
+        return Decoded(array, fmt, channels_first=_looks_channels_first(array.shape))
+    if fmt == "npz":
+        array = _load_npz(data, prefer)
+        return Decoded(array, fmt, channels_first=_looks_channels_first(array.shape))
+    if fmt == "nifti":
+        return Decoded(_load_nifti(data, name), fmt, volume=True)
+    if fmt == "png" and len(data) > 25 and data[25] == PNG_PALETTE:
+        return Decoded(_load_palette_png(data), "png-palette")
+    if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise DecodeError("truncated JPEG (no end-of-image marker)")
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None:
+        raise DecodeError(f"corrupt or truncated {fmt.upper()} file")
+    if array.ndim == 3 and array.shape[2] >= 3:
+        array = _bgr_to_rgb(array)
+    return Decoded(array, fmt)
+
+
+def _bgr_to_rgb(array: NDArray[np.generic]) -> NDArray[np.generic]:
+    if array.shape[2] == 3:
+        return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
+    if array.shape[2] == 4:
+        return cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA)
+    return array
+
+
+def _load_palette_png(data: bytes) -> NDArray[np.generic]:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return np.asarray(img)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DecodeError(f"corrupt or truncated palette PNG ({exc})") from None
+
+
+def _load_npy(data: bytes) -> NDArray[np.generic]:
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DecodeError(f"corrupt or truncated .npy file ({exc})") from None
+    if not isinstance(array, np.ndarray):
+        raise DecodeError(".npy file does not hold an array")
+    return _check_array(array)
+
+
+def _load_npz(data: bytes, prefer: tuple[str, ...]) -> NDArray[np.generic]:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            keys = list(archive.files)
+            if not keys:
+                raise DecodeError(".npz archive holds no array")
+            key = next((k for k in keys if k.lower() in prefer), keys[0])
+            return _check_array(np.asarray(archive[key]))
+    except DecodeError:
+        raise
+    except Exception as exc:  # zipfile and numpy raise many kinds on damaged archives
+        raise DecodeError(f"corrupt .npz archive ({type(exc).__name__}: {exc})") from None
+
+
+def _load_nifti(data: bytes, name: str) -> NDArray[np.generic]:
+    try:
+        import nibabel
+    except ImportError:
+        raise DecodeError("NIfTI needs the medical extra: pip install 'maskaudit[medical]'") from None
+    try:
+        raw = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data
+        image = nibabel.Nifti1Image.from_bytes(raw)
+        return _check_array(np.asanyarray(image.dataobj))
+    except Exception as exc:  # nibabel raises many kinds on damaged headers
+        raise DecodeError(f"corrupt NIfTI file {name} ({type(exc).__name__}: {exc})") from None
+
+
+def _check_array(array: NDArray[np.generic]) -> NDArray[np.generic]:
+    if array.dtype.kind not in "biuf":
+        raise DecodeError(f"array has dtype {array.dtype}, not numeric")
+    if array.ndim < 2:
+        raise DecodeError(f"array has {array.ndim} dimension(s); an image needs at least 2")
+    return array
+
+
+def _looks_channels_first(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 3 and shape[0] in (1, 2, 3, 4) and shape[2] not in (1, 2, 3, 4)

@@ -1,0 +1,188 @@
+"""Compact, settings-independent records of what each file holds.
+
+A file is decoded once into these records; every check reads them and nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class Encoding(str, enum.Enum):
+    """How an image's intensities are encoded, as a training loader would see them."""
+
+    UINT8 = "uint8 0-255"
+    UINT16 = "uint16"
+    FLOAT_UNIT = "float 0-1"
+    FLOAT_255 = "float 0-255"
+    ZSCORED = "z-scored"
+    OTHER = "other"
+
+
+class ProblemKind(str, enum.Enum):
+    MISSING_PATH = "missing-path"
+    NOT_FOUND = "not-found"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a file could not be measured."""
+
+    kind: ProblemKind
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MaskFacts:
+    """A decoded mask, reduced to its label histogram and shape.
+
+    ``values``/``counts`` is the histogram of the (single-channel) label map. For a colour-coded mask
+    whose channels differ, ``colors``/``color_counts`` hold its most frequent RGB(A) colours instead and
+    ``values`` is empty.
+    """
+
+    format: str
+    shape: tuple[int, ...]
+    spatial: tuple[int, ...]
+    dtype: str
+    channels: int
+    values: tuple[float, ...]
+    counts: tuple[int, ...]
+    distinct: int
+    content_hash: str
+    colors: tuple[tuple[int, ...], ...] = ()
+    color_counts: tuple[int, ...] = ()
+
+    @property
+    def pixels(self) -> int:
+        total = 1
+        for size in self.spatial:
+            total *= size
+        return total
+
+    @property
+    def is_multichannel(self) -> bool:
+        return bool(self.colors)
+
+    def histogram(self) -> dict[float, int]:
+        return dict(zip(self.values, self.counts, strict=True))
+
+    def foreground(self, ignore_index: float | None) -> int:
+        """Pixels that are neither background (0) nor the ignore index."""
+        if self.is_multichannel:
+            return sum(c for color, c in zip(self.colors, self.color_counts, strict=True) if any(color[:3]))
+        return sum(c for v, c in zip(self.values, self.counts, strict=True) if v != 0 and v != ignore_index)
+
+    def labels(self, ignore_index: float | None) -> tuple[float, ...]:
+        return tuple(v for v in self.values if v != ignore_index)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "channels": self.channels,
+            "values": [number(v) for v in self.values],
+            "counts": list(self.counts),
+            "distinct": self.distinct,
+            "content_hash": self.content_hash,
+            "colors": [list(c) for c in self.colors],
+            "color_counts": list(self.color_counts),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """A decoded image, reduced to its shape and intensity statistics over finite pixels."""
+
+    format: str
+    shape: tuple[int, ...]
+    spatial: tuple[int, ...]
+    dtype: str
+    channels: int
+    minimum: float
+    maximum: float
+    mean: float
+    std: float
+    nan: int
+    inf: int
+    content_hash: str
+
+    @property
+    def encoding(self) -> Encoding:
+        return classify_encoding(self.dtype, self.minimum, self.maximum, self.mean, self.std)
+
+    @property
+    def is_constant(self) -> bool:
+        return self.maximum == self.minimum
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "channels": self.channels,
+            "min": self.minimum,
+            "max": self.maximum,
+            "mean": self.mean,
+            "std": self.std,
+            "nan": self.nan,
+            "inf": self.inf,
+            "encoding": self.encoding.value,
+            "content_hash": self.content_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RowFacts:
+    """One manifest row: what the manifest says, and what its files hold."""
+
+    row: int
+    image_path: str | None
+    mask_path: str | None
+    split: str | None = None
+    flag: bool | None = None
+    group: str | None = None
+    row_id: str | None = None
+    image: ImageFacts | None = None
+    mask: MaskFacts | None = None
+    image_problem: Problem | None = None
+    mask_problem: Problem | None = None
+
+    @property
+    def identity(self) -> str:
+        """A row's identity that survives reordering: its id, else its image path."""
+        if self.row_id is not None:
+            return self.row_id
+        return self.image_path if self.image_path is not None else f"#{self.row}"
+
+
+def classify_encoding(dtype: str, minimum: float, maximum: float, mean: float, std: float) -> Encoding:
+    if dtype == "uint8":
+        return Encoding.UINT8
+    if dtype == "uint16":
+        return Encoding.UINT16
+    if not dtype.startswith("float"):
+        return Encoding.OTHER
+    if minimum >= 0.0 and maximum <= 1.0:
+        return Encoding.FLOAT_UNIT
+    if minimum < 0.0 and abs(mean) < 1.0 and 0.2 < std < 5.0:
+        return Encoding.ZSCORED
+    if minimum >= 0.0 and maximum <= 255.0:
+        return Encoding.FLOAT_255
+    return Encoding.OTHER
+
+
+def number(value: float) -> float | int:
+    """A label value as JSON shows it: integers without a trailing .0."""
+    return int(value) if float(value).is_integer() else value
+
+
+def format_values(values: Mapping[float, int] | tuple[float, ...], limit: int = 12) -> str:
+    items = list(values)
+    shown = ", ".join(str(number(v)) for v in items[:limit])
+    return "{" + shown + (", ..." if len(items) > limit else "") + "}"

@@ -1,0 +1,81 @@
+"""Severities and findings: frozen data that checks produce and reporters read."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            allowed = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r}; use one of: {allowed}") from None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check reports; the engine stamps it with the check's code, name and severity."""
+
+    message: str
+    row: int | None = None
+    split: str | None = None
+    path: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    transform: str | None = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    check: str
+    severity: Severity
+    message: str
+    row: int | None = None
+    split: str | None = None
+    path: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    transform: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "check": self.check,
+            "severity": self.severity.label,
+            "row": self.row,
+            "split": self.split,
+            "path": self.path,
+            "message": self.message,
+            "details": dict(self.details),
+        }
+        if self.transform is not None:
+            data["transform"] = self.transform
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            code=data["code"],
+            check=data["check"],
+            severity=Severity.parse(data["severity"]),
+            message=data["message"],
+            row=data.get("row"),
+            split=data.get("split"),
+            path=data.get("path"),
+            details=dict(data.get("details") or {}),
+            transform=data.get("transform"),
+        )

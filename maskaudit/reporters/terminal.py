@@ -1,0 +1,24 @@
+from maskaudit.report import Report
+
+SHOWN = 3
+
+
+def render_terminal(report: Report, paths: dict[str, str] | None = None) -> str:
+    """A compact summary for the terminal, verdict first."""
+    counts = report.counts_by_severity
+    lines = [
+        report.verdict,
+        f"{report.manifest.rows} rows: {report.rows_kept} kept, {report.rows_dropped} dropped; "
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info",
+    ]
+    for name, entry in report.counts_by_check.items():
+        examples = [f for f in report.findings if f.check == name][:SHOWN]
+        where = ", ".join(
+            f"row {f.row}" if f.row is not None else (f"transform {f.transform}" if f.transform else f"split {f.split}")
+            for f in examples
+        )
+        more = ", ..." if entry["count"] > SHOWN else ""
+        lines.append(f"  {entry['severity']:<7} {entry['code']} {name:<24} {entry['count']:>6}  ({where}{more})")
+    for key, path in (paths or {}).items():
+        lines.append(f"{key.replace('_', ' ')}: {path}")
+    return "\n".join(lines) + "\n"
