@@ -50,6 +50,15 @@ class Finding:
     path: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     transform: str | None = None
+    row_id: str | None = None
+    baselined: bool = False
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What a baseline matches on: the check and the row's identity, never its position."""
+        if self.row is not None or self.row_id is not None:
+            return (self.check, "row", self.row_id if self.row_id is not None else f"#{self.row}")
+        return (self.check, "split", f"{self.split or ''}|{self.transform or ''}")
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -64,6 +73,10 @@ class Finding:
         }
         if self.transform is not None:
             data["transform"] = self.transform
+        if self.row_id is not None:
+            data["row_id"] = self.row_id
+        if self.baselined:
+            data["baselined"] = True
         return data
 
     @classmethod
@@ -78,4 +91,6 @@ class Finding:
             path=data.get("path"),
             details=dict(data.get("details") or {}),
             transform=data.get("transform"),
+            row_id=data.get("row_id"),
+            baselined=bool(data.get("baselined", False)),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from maskaudit.checks.base import Check, Stage
 from maskaudit.checks.context import Context
@@ -57,6 +57,8 @@ def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> Jud
     for check in (c for c in checks if c.stage == Stage.KEPT):
         options = check.resolved_options(settings.thresholds)
         findings.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
+    identities = {r.row: r.identity for r in rows}
+    findings = [replace(f, row_id=identities.get(f.row)) if f.row is not None else f for f in findings]
     findings.sort(key=sort_key)
     return Judgement(tuple(findings), dropped, context)
 

@@ -36,6 +36,7 @@ class Report:
     fail_on: str = "error"
     pipeline: Mapping[str, Any] | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
+    thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tool_version: str = __version__
     schema_version: int = SCHEMA_VERSION
 
@@ -62,11 +63,27 @@ class Report:
 
     def failed(self) -> bool:
         threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(self.fail_on)
-        return threshold is not None and any(f.severity >= threshold for f in self.findings)
+        return threshold is not None and any(f.severity >= threshold for f in self.new_findings)
+
+    @property
+    def new_findings(self) -> tuple[Finding, ...]:
+        """Findings not accepted by a baseline: the only ones that can fail the gate."""
+        return tuple(f for f in self.findings if not f.baselined)
+
+    @property
+    def baselined_count(self) -> int:
+        return sum(1 for f in self.findings if f.baselined)
 
     @property
     def verdict(self) -> str:
         counts = self.counts_by_severity
+        if self.baselined_count:
+            new = Counter(f.severity for f in self.new_findings)
+            tail = f"{self.baselined_count} baselined finding(s) accepted"
+            if self.failed():
+                return (f"FAIL: {new[Severity.ERROR]} new error(s), {new[Severity.WARNING]} new warning(s); "
+                        f"{tail} (fail-on {self.fail_on})")
+            return f"PASS: {len(self.new_findings)} new finding(s); {tail}"
         if self.failed():
             return f"FAIL: {counts['error']} error(s), {counts['warning']} warning(s) (fail-on {self.fail_on})"
         if self.findings:
@@ -83,6 +100,7 @@ class Report:
             "rows": self.manifest.rows,
             "rows_kept": self.rows_kept,
             "rows_dropped": self.rows_dropped,
+            "baselined": self.baselined_count,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +116,8 @@ class Report:
         }
         if self.pipeline is not None:
             data["pipeline"] = dict(self.pipeline)
+        if self.thumbnails:
+            data["thumbnails"] = {k: dict(v) for k, v in self.thumbnails.items()}
         return data
 
     @classmethod
@@ -118,6 +138,7 @@ class Report:
             fail_on=summary.get("fail_on", "error"),
             pipeline=data.get("pipeline"),
             outputs=data.get("outputs", {}),
+            thumbnails=data.get("thumbnails", {}),
             tool_version=data.get("tool", {}).get("version", __version__),
             schema_version=data.get("schema_version", SCHEMA_VERSION),
         )

@@ -22,6 +22,7 @@ class SplitStats:
     image_kinds: dict[tuple[str, int, str], list[int]] = field(default_factory=dict)
     intensity: dict[str, float] = field(default_factory=dict)
     foreground_shares: tuple[float, ...] = ()
+    image_means: tuple[float, ...] = ()
 
     @property
     def empty_share(self) -> float:
@@ -53,7 +54,29 @@ class SplitStats:
             "image_intensity": {k: _finite(v) for k, v in self.intensity.items()},
             "encoding": self.dominant_encoding,
             "encodings": dict(sorted(self.encodings.items())),
+            "foreground_share_histogram": histogram(self.foreground_shares, 0.0, 1.0),
+            "image_mean_histogram": histogram(self.image_means),
         }
+
+
+HISTOGRAM_BINS = 10
+
+
+def histogram(values: Sequence[float], low: float | None = None, high: float | None = None,
+              bins: int = HISTOGRAM_BINS) -> dict[str, list[float] | list[int]]:
+    """Counts in equal-width bins, with their edges: compact enough to keep in the report."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return {"edges": [], "counts": []}
+    start = min(finite) if low is None else low
+    stop = max(finite) if high is None else high
+    if stop <= start:
+        stop = start + 1.0
+    width = (stop - start) / bins
+    counts = [0] * bins
+    for value in finite:
+        counts[min(bins - 1, max(0, int((value - start) / width)))] += 1
+    return {"edges": [round(start + i * width, 6) for i in range(bins + 1)], "counts": counts}
 
 
 def _finite(value: float) -> float | None:
@@ -100,4 +123,5 @@ def split_stats(rows: Sequence[RowFacts], ignore_index: float | None) -> SplitSt
     return SplitStats(
         rows=len(rows), masks=masks, empty_masks=empty, label_pixels=dict(label_pixels), images=images,
         encodings=dict(encodings), image_kinds=kinds, intensity=intensity, foreground_shares=tuple(shares),
+        image_means=tuple(means),
     )
