@@ -1,0 +1,54 @@
+# Every target installs what it needs, from a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+
+.PHONY: install dev browser demo test lint typecheck unit bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+# Headless Chromium drives the HTML report's browser test (Debian packages).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+demo: install
+	@status=0; $(BIN)/maskaudit scan fixtures/demo/train.parquet || status=$$?; \
+	echo; echo "Report: fixtures/demo/train.maskaudit/report.md (full data in report.json)"; \
+	echo "Exit code $$status: the demo dataset holds every defect maskaudit finds, so 1 (findings) is expected."; \
+	test $$status -le 1
+
+lint: dev
+	$(BIN)/ruff check maskaudit tests bench fixtures
+
+typecheck: dev
+	$(BIN)/mypy
+
+unit: dev browser
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python -m bench.run
+
+docs: install
+	$(BIN)/maskaudit checks --format md > docs/checks.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache bench-data artifacts

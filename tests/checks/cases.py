@@ -1,0 +1,144 @@
+"""Tiny facts that show each check's defect, and a clean counterpart for each.
+
+Checks are pure functions over facts, so their fixtures are facts: no files needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
+from maskaudit.settings import Settings
+
+
+def mask(values: dict[float, int], *, fmt: str = "png", spatial: tuple[int, int] = (8, 8),
+         colors: tuple[tuple[int, ...], ...] = (), color_counts: tuple[int, ...] = ()) -> MaskFacts:
+    ordered = sorted(values.items())
+    return MaskFacts(
+        format=fmt, shape=spatial + ((3,) if colors else ()), spatial=spatial, dtype="uint8",
+        channels=3 if colors else 1, values=tuple(v for v, _ in ordered), counts=tuple(c for _, c in ordered),
+        distinct=len(colors) if colors else len(ordered), content_hash=f"m{hash(tuple(ordered)) & 0xFFFF:x}",
+        colors=colors, color_counts=color_counts,
+    )
+
+
+def image(*, dtype: str = "uint8", lo: float = 0.0, hi: float = 255.0, mean: float = 100.0, std: float = 30.0,
+          nan: int = 0, inf: int = 0, spatial: tuple[int, int] = (8, 8), channels: int = 3,
+          content: str = "i0") -> ImageFacts:
+    return ImageFacts(format="png", shape=(*spatial, channels), spatial=spatial, dtype=dtype, channels=channels,
+                      minimum=lo, maximum=hi, mean=mean, std=std, nan=nan, inf=inf, content_hash=content)
+
+
+BINARY = mask({0.0: 48, 1.0: 16})
+
+
+def row(n: int, *, split: str | None = "train", m: MaskFacts | None = BINARY, img: ImageFacts | None = None,
+        image_path: str | None = None, mask_path: str | None = None, flag: bool | None = True,
+        group: str | None = None, image_problem: Problem | None = None,
+        mask_problem: Problem | None = None) -> RowFacts:
+    return RowFacts(
+        row=n,
+        image_path=image_path if image_path is not None else f"img/{n}.png",
+        mask_path=mask_path if mask_path is not None else (None if m is None and mask_problem is None else f"m/{n}.png"),
+        split=split, flag=flag, group=group if group is not None else f"g{n}", row_id=f"id{n}",
+        image=img if img is not None else (None if image_problem else image(content=f"i{n}")),
+        mask=m, image_problem=image_problem, mask_problem=mask_problem,
+    )
+
+
+def healthy(count: int = 4, split: str = "train", start: int = 0) -> list[RowFacts]:
+    return [row(start + i, split=split) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class Case:
+    defect: list[RowFacts]
+    clean: list[RowFacts]
+    settings: Settings = field(default_factory=Settings)
+    expect_rows: tuple[int, ...] | None = None
+    expect_splits: tuple[str, ...] | None = None
+    clean_settings: Settings | None = None
+
+
+def _two_splits() -> list[RowFacts]:
+    return healthy(3, "train") + healthy(2, "val", start=3)
+
+
+def _cases() -> dict[str, Callable[[], Case]]:
+    missing = Problem(ProblemKind.NOT_FOUND, "file x does not exist")
+    unreadable = Problem(ProblemKind.UNREADABLE, "file cannot be decoded: file is empty (0 bytes)")
+    empty = mask({0.0: 64})
+    return {
+        "no-annotation": lambda: Case(
+            [*healthy(2), row(2, flag=False), row(3, m=None, flag=True)], healthy(4), expect_rows=(2, 3)),
+        "mask-not-found": lambda: Case([*healthy(2), row(2, m=None, mask_path="m/x.png", mask_problem=missing)],
+                                       healthy(3), expect_rows=(2,)),
+        "image-not-found": lambda: Case([*healthy(2), row(2, image_problem=missing)], healthy(3), expect_rows=(2,)),
+        "duplicate-row": lambda: Case(
+            [*healthy(2), row(2, image_path="img/0.png", mask_path="m/0.png"),
+             row(3, image_path="img/1.png", mask_path="m/other.png")],
+            healthy(4), expect_rows=(2, 3)),
+        "split-leakage": lambda: Case(
+            [*healthy(3), row(3, split="val", img=image(content="i0")), row(4, split="val", group="g1"),
+             row(5, split="val")],
+            _two_splits(), expect_rows=(3, 4)),
+        "mask-unreadable": lambda: Case([*healthy(2), row(2, m=None, mask_path="m/2.png", mask_problem=unreadable)],
+                                        healthy(3), expect_rows=(2,)),
+        "empty-mask": lambda: Case(
+            [*healthy(2), row(2, m=empty), row(3, m=mask({0.0: 60, 255.0: 4}))],
+            [*healthy(2), row(2, m=mask({0.0: 60, 255.0: 4}))],
+            settings=Settings(ignore_index=255), expect_rows=(2, 3),
+            clean_settings=Settings()),
+        "full-mask": lambda: Case([*healthy(2), row(2, m=mask({1.0: 64}))], healthy(3), expect_rows=(2,)),
+        "tiny-foreground": lambda: Case([*healthy(2), row(2, m=mask({0.0: 60, 1.0: 4}))],
+                                        [*healthy(2), row(2, m=mask({0.0: 48, 1.0: 16}))], expect_rows=(2,)),
+        "shape-mismatch": lambda: Case([*healthy(2), row(2, m=mask({0.0: 8, 1.0: 8}, spatial=(4, 4)))],
+                                       healthy(3), expect_rows=(2,)),
+        "multichannel-mask": lambda: Case(
+            [*healthy(2), row(2, m=mask({}, colors=((0, 0, 0), (255, 0, 0)), color_counts=(40, 24)))],
+            healthy(3), expect_rows=(2,)),
+        "unexpected-label": lambda: Case(
+            [*healthy(3), row(3, m=mask({0.0: 48, 255.0: 16}))],
+            [*healthy(3), row(3, m=mask({0.0: 48, 2.0: 16}))], expect_rows=(3,)),
+        "lossy-mask": lambda: Case(
+            [*healthy(2), row(2, m=mask({0.0: 48, 1.0: 16}, fmt="jpeg")),
+             row(3, m=mask({0.0: 10_000, 255.0: 5_000, 3.0: 2, 50.0: 3, 120.0: 1, 200.0: 2}))],
+            [*healthy(2), row(2, m=mask({0.0: 10_000, 1.0: 3_000, 2.0: 2_000, 3.0: 1_000, 4.0: 500}))],
+            expect_rows=(2, 3)),
+        "image-unreadable": lambda: Case([*healthy(2), row(2, image_problem=unreadable)], healthy(3),
+                                         expect_rows=(2,)),
+        "non-finite-image": lambda: Case(
+            [*healthy(2), row(2, img=image(dtype="float32", lo=-2, hi=2, mean=0, std=1, nan=5, inf=1))],
+            [*healthy(2), row(2, img=image(dtype="float32", lo=-2, hi=2, mean=0, std=1))], expect_rows=(2,)),
+        "constant-image": lambda: Case(
+            [*healthy(2), row(2, img=image(lo=7, hi=7, mean=7, std=0)),
+             row(3, img=image(dtype="float32", lo=float("nan"), hi=float("nan"), mean=float("nan"),
+                              std=float("nan"), nan=64))],
+            healthy(3), expect_rows=(2, 3)),
+        "no-positive-masks": lambda: Case(
+            [*healthy(2), row(2, split="val", m=empty), row(3, split="val", m=empty)], _two_splits(),
+            expect_splits=("val",)),
+        "high-empty-fraction": lambda: Case(
+            [row(0), row(1, m=empty), row(2, m=empty), *healthy(2, "val", start=3)],
+            [row(0), row(1, m=empty), row(2), *healthy(2, "val", start=3)], expect_splits=("train",)),
+        "class-imbalance": lambda: Case(
+            [row(0, m=mask({0.0: 9_990, 1.0: 10})), row(1, m=mask({0.0: 10_000}))],
+            [row(0, m=mask({0.0: 900, 1.0: 100}))], expect_splits=("train",)),
+        "label-missing-in-split": lambda: Case(
+            [row(0, m=mask({0.0: 40, 1.0: 12, 2.0: 12})), row(1, split="val")],
+            [row(0, m=mask({0.0: 40, 1.0: 12, 2.0: 12})), row(1, split="val", m=mask({0.0: 40, 1.0: 12, 2.0: 12}))],
+            expect_splits=("val",)),
+        "mixed-image-encoding": lambda: Case(
+            [*healthy(2), row(2, img=image(dtype="float32", lo=-3, hi=3, mean=0.0, std=1.0, channels=3))],
+            healthy(3), expect_splits=("train",)),
+        "no-usable-rows": lambda: Case(
+            [*healthy(2), row(2, split="val", image_problem=missing)], _two_splits(), expect_splits=("val",)),
+    }
+
+
+CASES = _cases()
+
+
+def with_split_none(rows: list[RowFacts]) -> list[RowFacts]:
+    return [replace(r, split=None) for r in rows]
