@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -268,7 +269,7 @@ def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.Buffered
         reader = pd.read_csv(manifest.path, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS,
                              encoding="utf-8-sig")
         for frame in reader:
-            chosen = frame[list(keep[position : position + len(frame)])]
+            chosen = frame.loc[np.asarray(keep[position : position + len(frame)], dtype=bool)]
             position += len(frame)
             kept += len(chosen)
             chosen.to_csv(text, index=False, header=header, lineterminator="\n")
