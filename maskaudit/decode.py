@@ -6,10 +6,12 @@ Palette PNGs are read as their indices, never expanded to colours.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -17,10 +19,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 cv2.setNumThreads(1)
-try:
+with contextlib.suppress(AttributeError):  # older OpenCV builds have no logging module
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-except AttributeError:  # pragma: no cover - older OpenCV builds
-    pass
 
 
 class DecodeError(Exception):
@@ -29,7 +29,7 @@ class DecodeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    array: NDArray[np.generic]
+    array: NDArray[Any]
     format: str
     channels_first: bool = False
     volume: bool = False
@@ -72,6 +72,7 @@ def decode_file(path: Path, prefer: tuple[str, ...] = ("mask", "label", "seg")) 
 
 
 def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
+    array: NDArray[Any]
     if not data:
         raise DecodeError("file is empty (0 bytes)")
     fmt = sniff(data, name)
@@ -89,15 +90,16 @@ def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "lab
         return Decoded(_load_palette_png(data), "png-palette")
     if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise DecodeError("truncated JPEG (no end-of-image marker)")
-    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if array is None:
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None:
         raise DecodeError(f"corrupt or truncated {fmt.upper()} file")
+    array = decoded
     if array.ndim == 3 and array.shape[2] >= 3:
         array = _bgr_to_rgb(array)
     return Decoded(array, fmt)
 
 
-def _bgr_to_rgb(array: NDArray[np.generic]) -> NDArray[np.generic]:
+def _bgr_to_rgb(array: NDArray[Any]) -> NDArray[Any]:
     if array.shape[2] == 3:
         return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
     if array.shape[2] == 4:
@@ -105,7 +107,7 @@ def _bgr_to_rgb(array: NDArray[np.generic]) -> NDArray[np.generic]:
     return array
 
 
-def _load_palette_png(data: bytes) -> NDArray[np.generic]:
+def _load_palette_png(data: bytes) -> NDArray[Any]:
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
@@ -114,7 +116,7 @@ def _load_palette_png(data: bytes) -> NDArray[np.generic]:
         raise DecodeError(f"corrupt or truncated palette PNG ({exc})") from None
 
 
-def _load_npy(data: bytes) -> NDArray[np.generic]:
+def _load_npy(data: bytes) -> NDArray[Any]:
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -124,7 +126,7 @@ def _load_npy(data: bytes) -> NDArray[np.generic]:
     return _check_array(array)
 
 
-def _load_npz(data: bytes, prefer: tuple[str, ...]) -> NDArray[np.generic]:
+def _load_npz(data: bytes, prefer: tuple[str, ...]) -> NDArray[Any]:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             keys = list(archive.files)
@@ -138,7 +140,7 @@ def _load_npz(data: bytes, prefer: tuple[str, ...]) -> NDArray[np.generic]:
         raise DecodeError(f"corrupt .npz archive ({type(exc).__name__}: {exc})") from None
 
 
-def _load_nifti(data: bytes, name: str) -> NDArray[np.generic]:
+def _load_nifti(data: bytes, name: str) -> NDArray[Any]:
     try:
         import nibabel
     except ImportError:
@@ -151,7 +153,7 @@ def _load_nifti(data: bytes, name: str) -> NDArray[np.generic]:
         raise DecodeError(f"corrupt NIfTI file {name} ({type(exc).__name__}: {exc})") from None
 
 
-def _check_array(array: NDArray[np.generic]) -> NDArray[np.generic]:
+def _check_array(array: NDArray[Any]) -> NDArray[Any]:
     if array.dtype.kind not in "biuf":
         raise DecodeError(f"array has dtype {array.dtype}, not numeric")
     if array.ndim < 2:

@@ -207,14 +207,14 @@ def iter_batches(manifest: Manifest, columns: Sequence[str]) -> Iterator[Batch]:
             for frame in reader:
                 yield _as_text({name: frame[name].tolist() for name in wanted}, len(frame), wanted)
         else:
-            batch: list[dict[str, Any]] = []
+            records: list[dict[str, Any]] = []
             for record in _jsonl_records(manifest.path):
-                batch.append({c: record.get(c) for c in wanted})
-                if len(batch) >= BATCH_ROWS:
-                    yield _as_text({c: [r[c] for r in batch] for c in wanted}, len(batch), wanted)
-                    batch = []
-            if batch:
-                yield _as_text({c: [r[c] for r in batch] for c in wanted}, len(batch), wanted)
+                records.append({c: record.get(c) for c in wanted})
+                if len(records) >= BATCH_ROWS:
+                    yield _as_text({c: [r[c] for r in records] for c in wanted}, len(records), wanted)
+                    records = []
+            if records:
+                yield _as_text({c: [r[c] for r in records] for c in wanted}, len(records), wanted)
     except (pa.ArrowException, ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UsageError(f"manifest {manifest.path} could not be read ({_first_line(exc)})") from None
 

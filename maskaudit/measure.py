@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -16,14 +17,14 @@ MAX_VALUES = 1024
 MAX_COLORS = 16
 
 
-def content_hash(array: NDArray[np.generic]) -> str:
+def content_hash(array: NDArray[Any]) -> str:
     digest = hashlib.blake2b(digest_size=12)
     digest.update(f"{array.dtype.str}{array.shape}".encode())
     digest.update(np.ascontiguousarray(array).data)
     return digest.hexdigest()
 
 
-def layout(decoded: Decoded) -> tuple[NDArray[np.generic], tuple[int, ...], int]:
+def layout(decoded: Decoded) -> tuple[NDArray[Any], tuple[int, ...], int]:
     """The array channels-last, its spatial shape, and its channel count."""
     array = decoded.array
     if decoded.channels_first:
@@ -75,7 +76,7 @@ def measure_mask(decoded: Decoded) -> MaskFacts:
     )
 
 
-def label_histogram(array: NDArray[np.generic]) -> tuple[tuple[float, ...], tuple[int, ...], int]:
+def label_histogram(array: NDArray[Any]) -> tuple[tuple[float, ...], tuple[int, ...], int]:
     """Distinct values and their pixel counts; at most MAX_VALUES of the most frequent are kept."""
     if array.dtype == np.bool_:
         array = array.view(np.uint8)
@@ -113,7 +114,7 @@ def _pack(
     return tuple(float(v) for v in values), tuple(int(c) for c in counts), distinct
 
 
-def _drop_constant_alpha(array: NDArray[np.generic]) -> NDArray[np.generic]:
+def _drop_constant_alpha(array: NDArray[Any]) -> NDArray[Any]:
     if array.shape[-1] == 4:
         alpha = array[..., 3]
         if alpha.min() == alpha.max():
@@ -121,12 +122,12 @@ def _drop_constant_alpha(array: NDArray[np.generic]) -> NDArray[np.generic]:
     return array
 
 
-def _channels_equal(array: NDArray[np.generic]) -> bool:
+def _channels_equal(array: NDArray[Any]) -> bool:
     first = array[..., 0]
     return all(np.array_equal(first, array[..., c]) for c in range(1, array.shape[-1]))
 
 
-def _colors(array: NDArray[np.generic]) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int]:
+def _colors(array: NDArray[Any]) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int]:
     flat = array.reshape(-1, array.shape[-1])
     colors, counts = np.unique(flat, axis=0, return_counts=True)
     order = np.argsort(counts, kind="stable")[::-1][:MAX_COLORS]
@@ -157,7 +158,7 @@ def measure_image(decoded: Decoded) -> ImageFacts:
     )
 
 
-def intensity_stats(array: NDArray[np.generic]) -> tuple[float, float, float, float, int, int]:
+def intensity_stats(array: NDArray[Any]) -> tuple[float, float, float, float, int, int]:
     """min, max, mean and std over finite pixels of all channels, and the NaN and Inf counts."""
     if array.dtype == np.bool_:
         array = array.view(np.uint8)
@@ -175,7 +176,7 @@ def intensity_stats(array: NDArray[np.generic]) -> tuple[float, float, float, fl
     return float(minimum), float(maximum), mean, std, nan, inf
 
 
-def _mean_std(array: NDArray[np.generic]) -> tuple[float, float]:
+def _mean_std(array: NDArray[Any]) -> tuple[float, float]:
     channels = array.shape[-1] if array.ndim == 3 else 1
     if array.ndim in (2, 3) and channels <= 4 and array.dtype in (np.uint8, np.uint16, np.float32):
         means, stds = cv2.meanStdDev(array)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -13,13 +13,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from maskaudit.api import AuditRun
-from maskaudit.report import Report
-from maskaudit.reporters.json_report import render_json
-from maskaudit.reporters.markdown import render_markdown
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.manifest import write_filtered
+from maskaudit.report import Report
+from maskaudit.reporters.json_report import render_json
+from maskaudit.reporters.markdown import render_markdown
 
 
 def default_out_dir(manifest_path: Path) -> Path:

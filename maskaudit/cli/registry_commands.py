@@ -30,7 +30,8 @@ def checks_markdown(checks: tuple[Check, ...]) -> str:
             lines += ["", f"**{heading}.** {body}"]
         if check.options:
             lines += ["", "Thresholds:", ""]
-            lines += [f"- `{key}` = {value:g}: {check.option_help.get(key, '')}" for key, value in check.options.items()]
+            lines += [f"- `{key}` = {value:g}: {check.option_help.get(key, '')}"
+                      for key, value in check.options.items()]
     return "\n".join(lines) + "\n"
 
 

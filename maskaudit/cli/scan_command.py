@@ -30,7 +30,8 @@ def build_settings(
     labels: str | None, ignore_index: int | None, select: str | None, ignore: str | None, drop: str | None,
     fail_on: FailOn,
 ) -> Settings:
-    label_values, label_names = None, {}
+    label_values: tuple[int, ...] | None = None
+    label_names: dict[int, str] = {}
     if labels is not None:
         try:
             parsed, label_names = parse_labels(labels)

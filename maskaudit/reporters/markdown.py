@@ -37,7 +37,7 @@ def render_summary(report: Report) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     """The human report: verdict, counts, per-split statistics and every finding grouped by check."""
-    lines = ["# maskaudit report", ""] + render_summary(report)
+    lines = ["# maskaudit report", "", *render_summary(report)]
     if report.splits:
         lines += ["", "## Splits", "", "| split | rows | kept | empty share | foreground share | encoding |",
                   "|---|---|---|---|---|---|"]

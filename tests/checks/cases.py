@@ -40,7 +40,8 @@ def row(n: int, *, split: str | None = "train", m: MaskFacts | None = BINARY, im
     return RowFacts(
         row=n,
         image_path=image_path if image_path is not None else f"img/{n}.png",
-        mask_path=mask_path if mask_path is not None else (None if m is None and mask_problem is None else f"m/{n}.png"),
+        mask_path=mask_path if mask_path is not None else (
+            None if m is None and mask_problem is None else f"m/{n}.png"),
         split=split, flag=flag, group=group if group is not None else f"g{n}", row_id=f"id{n}",
         image=img if img is not None else (None if image_problem else image(content=f"i{n}")),
         mask=m, image_problem=image_problem, mask_problem=mask_problem,
