@@ -8,7 +8,12 @@ from collections.abc import Sequence
 import click
 import typer
 
-from maskaudit.cli import registry_commands, scan_command  # noqa: F401  (registers the commands)
+from maskaudit.cli import (  # noqa: F401  (registers the commands)
+    init_command,
+    registry_commands,
+    report_command,
+    scan_command,
+)
 from maskaudit.cli.app import app
 from maskaudit.errors import UsageError
 

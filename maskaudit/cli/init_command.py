@@ -1,0 +1,86 @@
+"""`maskaudit init`: write a commented starter configuration built from the check registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from maskaudit.checks.base import Check
+from maskaudit.checks.registry import all_checks
+from maskaudit.cli.app import app
+from maskaudit.errors import UsageError
+from maskaudit.output import atomic_write_text
+
+
+def _check_block(check: Check) -> list[str]:
+    lines = [f"# {check.code} {check.name}: {check.summary}", f"# [checks.{check.name}]",
+             f'# severity = "{check.severity.label}"']
+    for key, value in check.options.items():
+        lines.append(f"# {key} = {value:g}  # {check.option_help.get(key, '')}".rstrip())
+    return lines
+
+
+def starter_config(checks: tuple[Check, ...] | None = None) -> str:
+    """Every setting commented out at its default: uncomment what this dataset needs."""
+    lines = [
+        "# maskaudit configuration. Command-line flags override every value here.",
+        "# The same keys work under [tool.maskaudit] in pyproject.toml.",
+        "",
+        "# Manifest columns (detected from common names when unset).",
+        "# [columns]",
+        '# image = "image_path"',
+        '# mask = "mask_path"',
+        '# split = "split"',
+        '# flag = "has_segmentation"',
+        '# group = "patient_id"',
+        '# id = "id"',
+        "",
+        "# Folder relative paths resolve against (relative to this file; default: the manifest's folder).",
+        '# root = "data"',
+        "# Declared labels: values, names, or value=name pairs.",
+        '# labels = ["background", "tumor"]',
+        "# Mask value that is not a label (e.g. 255 for 'unlabelled').",
+        "# ignore_index = 255",
+        "",
+        "# Which checks run, by name or code.",
+        '# select = ["M002", "shape-mismatch"]',
+        '# ignore = ["class-imbalance"]',
+        "# Also drop rows with these findings from the filtered manifest (errors always drop the row).",
+        '# drop = ["empty-mask"]',
+        "# Exit 1 at this severity: error, warning or never.",
+        '# fail_on = "error"',
+        "# Accepted findings: only findings not in this file fail the gate.",
+        '# baseline = "maskaudit-baseline.json"',
+        "# Decoding threads (default: all cores).",
+        "# workers = 4",
+        "",
+        "# Augmentation replay.",
+        '# pipeline = "augment.yaml"',
+        '# preprocess = "preprocess.yaml"',
+        "# replay_samples = 64",
+        "# replay_repeats = 4",
+        "# seed = 0",
+        "",
+        "# Per-check severity and thresholds; every value below is the default.",
+    ]
+    for check in checks if checks is not None else all_checks():
+        lines += ["", *_check_block(check)]
+    return "\n".join(lines) + "\n"
+
+
+@app.command("init")
+def init(
+    path: Path = typer.Argument(Path("maskaudit.toml"), help="file to write (default: maskaudit.toml)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+) -> None:
+    """Write a commented starter maskaudit.toml: every check, severity and threshold at its default."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; pass --force to overwrite it")
+    if path.name == "pyproject.toml":
+        raise UsageError("init writes a standalone file; copy its keys under [tool.maskaudit] in pyproject.toml")
+    try:
+        atomic_write_text(path, starter_config())
+    except OSError as exc:
+        raise UsageError(f"cannot write {path} ({exc.strerror or exc}); choose another path") from None
+    typer.echo(f"wrote {path}")

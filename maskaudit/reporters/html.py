@@ -1,0 +1,371 @@
+"""The HTML report: one self-contained page (inline CSS, SVG and data-URI pictures, no script, no network).
+
+A pure function of the report. Every string that comes from a manifest, a file name or a finding is
+escaped, so a path named ``<script>...</script>.png`` renders as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from pathlib import PurePath
+from typing import Any
+
+from maskaudit.checks.base import DOC_SECTIONS
+from maskaudit.checks.registry import find_check
+from maskaudit.findings import Finding
+from maskaudit.report import Report
+from maskaudit.reporters.charts import bar_chart, histogram_chart
+
+ROWS_PER_CHECK = 50
+TOP_LABELS = 15
+SAFE_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$")
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.5rem;
+color:#1d1d1f;background:#fff;line-height:1.4}
+h1{margin:.2rem 0}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.verdict{font-size:1.25rem;font-weight:600;padding:.6rem .9rem;border-radius:6px}
+.verdict.fail{background:#fde2e1;color:#8a1c13}.verdict.pass{background:#e2f4e4;color:#1d5e2a}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f7}td.num{text-align:right}
+.sev{display:inline-block;padding:0 .4rem;border-radius:4px;font-size:.8rem;font-weight:600}
+.sev.error{background:#c0392b;color:#fff}.sev.warning{background:#e6a700;color:#000}
+.sev.info{background:#5d8fc9;color:#fff}.tag{font-size:.75rem;color:#555;border:1px solid #bbb;border-radius:3px;
+padding:0 .3rem}.tag.new{border-color:#c0392b;color:#c0392b}
+.explain dt{font-weight:600;margin-top:.4rem}.explain dd{margin:0 0 0 1rem}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.chart{font-size:10px;background:#fafafa;border:1px solid #eee}
+.chart-title{font-size:11px;font-weight:600}
+.thumbs{display:flex;flex-wrap:wrap;gap:.8rem;margin:.5rem 0}
+figure{margin:0;font-size:.75rem;max-width:220px}figure img{image-rendering:pixelated;border:1px solid #ccc;
+margin-right:2px}.note{color:#666;font-style:italic}.more{color:#555}
+code,.path{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
+"""
+
+
+def text(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def image_tag(src: Any, alt: str) -> str:
+    """An <img> only for inline picture data: anything else (a URL, a script) is left out."""
+    if not isinstance(src, str) or not SAFE_IMAGE.match(src):
+        return f'<span class="note">{text(alt)}: picture not inline, left out</span>'
+    return f'<img src="{src}" alt="{text(alt)}" title="{text(alt)}">'
+
+
+def severity_badge(label: str) -> str:
+    return f'<span class="sev {text(label)}">{text(label)}</span>'
+
+
+def anchor(name: str) -> str:
+    return "check-" + re.sub(r"[^a-z0-9-]", "-", name.lower())
+
+
+def render_html(report: Report) -> str:
+    """The full report as one HTML page."""
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        grouped[finding.check].append(finding)
+    body = [render_header(report)]
+    body.append(render_overview(report))
+    body.append(render_splits(report))
+    for name in report.counts_by_check:
+        body.append(render_check(report, name, grouped[name]))
+    if report.pipeline:
+        body.append(render_pipeline(report.pipeline))
+    body.append(f'<footer><p class="more">maskaudit {text(report.tool_version)}, report schema '
+                f"{text(report.schema_version)}.</p></footer>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+        "style-src 'unsafe-inline'\">\n"
+        f"<title>maskaudit report: {text(PurePath(report.manifest.path).name)}</title>\n"
+        f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(part for part in body if part) + "\n</body>\n</html>\n"
+    )
+
+
+def render_header(report: Report) -> str:
+    counts = report.counts_by_severity
+    state = "fail" if report.failed() else "pass"
+    rows = [
+        ("Manifest", f'<span class="path">{text(report.manifest.path)}</span> ({text(report.manifest.format)})'),
+        ("Rows", f"{report.manifest.rows}: {report.rows_kept} kept, {report.rows_dropped} dropped"),
+        ("Findings", ", ".join(f"{severity_badge(k)} {v}" for k, v in counts.items())),
+        ("Fail on", text(report.fail_on)),
+    ]
+    if report.baselined_count:
+        rows.append(("Baseline", f"{len(report.new_findings)} new, {report.baselined_count} baselined (accepted)"))
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (f'<header><h1>maskaudit report</h1><p id="verdict" class="verdict {state}">{text(report.verdict)}</p>'
+            f'<table class="summary">{table}</table></header>')
+
+
+def render_overview(report: Report) -> str:
+    if not report.counts_by_check:
+        return '<section id="checks"><h2>Checks</h2><p>No check fired.</p></section>'
+    new = Counter(f.check for f in report.new_findings)
+    rows = []
+    for name, entry in report.counts_by_check.items():
+        rows.append(
+            f'<tr><td><a href="#{anchor(name)}">{text(name)}</a></td><td>{text(entry["code"])}</td>'
+            f'<td>{severity_badge(entry["severity"])}</td><td class="num">{entry["count"]}</td>'
+            f'<td class="num">{new.get(name, 0)}</td></tr>'
+        )
+    return ('<section id="checks"><h2>Checks that fired</h2><table><tr><th>check</th><th>code</th>'
+            "<th>severity</th><th>findings</th><th>new</th></tr>" + "".join(rows) + "</table></section>")
+
+
+def _histogram(data: Any) -> tuple[list[float], list[int]] | None:
+    if not isinstance(data, Mapping):
+        return None
+    edges, counts = data.get("edges"), data.get("counts")
+    if not isinstance(edges, list) or not isinstance(counts, list) or len(edges) != len(counts) + 1 or not counts:
+        return None
+    try:
+        return [float(e) for e in edges], [int(c) for c in counts]
+    except (TypeError, ValueError):
+        return None
+
+
+def render_splits(report: Report) -> str:
+    if not report.splits:
+        return ""
+    rows, charts = [], []
+    labels: Counter[str] = Counter()
+    empty_shares: list[tuple[str, float]] = []
+    for name, stats in report.splits.items():
+        rows.append(
+            f"<tr><td>{text(name)}</td><td class=\"num\">{text(stats.get('rows', ''))}</td>"
+            f"<td class=\"num\">{text(stats.get('rows_kept', ''))}</td>"
+            f"<td class=\"num\">{text(stats.get('masks', ''))}</td>"
+            f"<td class=\"num\">{_share(stats.get('empty_share'))}</td>"
+            f"<td>{text(stats.get('encoding') or '-')}</td></tr>"
+        )
+        if isinstance(stats.get("empty_share"), (int, float)) and stats.get("masks"):
+            empty_shares.append((str(name), float(stats["empty_share"])))
+        for label, count in (stats.get("label_histogram") or {}).items():
+            if isinstance(count, (int, float)):
+                labels[str(label)] += int(count)
+    if empty_shares:
+        charts.append(bar_chart(empty_shares, "Empty-mask share per split", ".1%"))
+    if labels:
+        top = labels.most_common(TOP_LABELS)
+        rest = len(labels) - len(top)
+        title = "Label histogram (pixels)" + (f", top {len(top)} of {len(labels)} values" if rest else "")
+        charts.append(bar_chart([(f"label {k}", float(v)) for k, v in top], title, ".3g"))
+    for key, title in (("foreground_share_histogram", "Foreground share per mask"),
+                       ("image_mean_histogram", "Image mean intensity")):
+        for name, stats in report.splits.items():
+            parsed = _histogram(stats.get(key))
+            if parsed is not None:
+                charts.append(histogram_chart(parsed[0], [(str(name), parsed[1])], f"{title}: {name}"))
+    table = ("<table><tr><th>split</th><th>rows</th><th>kept</th><th>masks</th><th>empty share</th>"
+             "<th>image encoding</th></tr>" + "".join(rows) + "</table>")
+    return (f'<section id="splits"><h2>Splits</h2>{table}<div class="charts">{"".join(c for c in charts if c)}'
+            "</div></section>")
+
+
+def _share(value: Any) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+
+
+def _where(finding: Finding) -> str:
+    if finding.transform is not None:
+        return f"transform {finding.transform}"
+    if finding.row is not None:
+        return f"row {finding.row}"
+    return f"split {finding.split}" if finding.split is not None else "dataset"
+
+
+def render_thumbnails(report: Report, findings: Sequence[Finding]) -> str:
+    figures = []
+    for finding in findings:
+        if finding.row is None:
+            continue
+        thumb = report.thumbnails.get(str(finding.row))
+        if not isinstance(thumb, Mapping) or thumb.get("check") != finding.check:
+            continue
+        caption = f"row {finding.row}" + (f" ({finding.row_id})" if finding.row_id else "")
+        pictures = [p for p in thumb.get("pictures") or [] if isinstance(p, Mapping)]
+        images = "".join(image_tag(p.get("src"), f"{caption}: {p.get('label', '')}") for p in pictures)
+        labels = ", ".join(str(p.get("label", "")) for p in pictures)
+        note = thumb.get("note")
+        figures.append(
+            f"<figure>{images}<figcaption>{text(caption)}{': ' + text(labels) if labels else ''}"
+            + (f'<br><span class="note">{text(note)}</span>' if note else "")
+            + "</figcaption></figure>"
+        )
+    return f'<div class="thumbs">{"".join(figures)}</div>' if figures else ""
+
+
+def render_check(report: Report, name: str, findings: Sequence[Finding]) -> str:
+    check = find_check(name)
+    first = findings[0]
+    severity = max(f.severity for f in findings).label
+    baselined = sum(1 for f in findings if f.baselined)
+    counts = f"{len(findings)} finding(s)" + (f", {len(findings) - baselined} new, {baselined} baselined"
+                                             if baselined else "")
+    explain = ""
+    if check is not None:
+        sections = check.sections()
+        explain = '<dl class="explain">' + "".join(
+            f"<dt>{text(h)}</dt><dd>{text(sections[h])}</dd>" for h in DOC_SECTIONS if sections.get(h)
+        ) + "</dl>"
+    rows = []
+    for finding in findings[:ROWS_PER_CHECK]:
+        status = '<span class="tag">baselined</span>' if finding.baselined else '<span class="tag new">new</span>'
+        rows.append(
+            f"<tr><td>{text(_where(finding))}</td><td>{text(finding.row_id or '')}</td>"
+            f"<td>{text(finding.split or '')}</td><td class=\"path\">{text(finding.path or '')}</td>"
+            f"<td>{text(finding.message)}</td><td>{status}</td></tr>"
+        )
+    more = ""
+    if len(findings) > ROWS_PER_CHECK:
+        facts = PurePath(report.outputs.get("facts", "the facts parquet")).name
+        more = (f'<p class="more">{len(findings) - ROWS_PER_CHECK} more: see report.json, or the '
+                f"<code>{text(facts)}</code> file (column <code>findings</code>) for every row.</p>")
+    return (
+        f'<section class="check" id="{anchor(name)}"><h2>{text(name)} <small>({text(first.code)})</small> '
+        f"{severity_badge(severity)}</h2><p>{text(counts)}</p>{explain}{render_thumbnails(report, findings)}"
+        "<table><tr><th>where</th><th>id</th><th>split</th><th>path</th><th>message</th><th>status</th></tr>"
+        + "".join(rows) + f"</table>{more}</section>"
+    )
+
+
+# --- augmentation replay ----------------------------------------------------------------------------------
+
+MEASURES = {
+    "mean_shift": ("mean shift", ("mean_shift", "mean_delta", "shift")),
+    "std_ratio": ("std ratio", ("std_ratio", "scale_ratio")),
+    "nan_share": ("NaN share", ("nan_share", "nan_fraction", "non_finite_share")),
+}
+
+
+def _transforms(pipeline: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    for key in ("transforms", "steps", "flat"):
+        value = pipeline.get(key)
+        if isinstance(value, list):
+            return [t for t in value if isinstance(t, Mapping)]
+    return []
+
+
+def _transform_name(transform: Mapping[str, Any], index: int) -> str:
+    for key in ("name", "transform", "class", "type"):
+        if isinstance(transform.get(key), str):
+            return f"{index}. {transform[key]}"
+    return f"{index}. step"
+
+
+def _measure(transform: Mapping[str, Any], keys: Iterable[str]) -> float | None:
+    nested = [transform[k] for k in ("measures", "stats", "metrics") if isinstance(transform.get(k), Mapping)]
+    places = [transform, *nested]
+    for place in places:
+        for key in keys:
+            value = place.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                return float(value)
+    return None
+
+
+def _scalars(mapping: Mapping[str, Any]) -> str:
+    rows = []
+    for key, value in mapping.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            rows.append(f"<tr><th>{text(key)}</th><td>{text(value)}</td></tr>")
+        elif isinstance(value, Mapping) and all(isinstance(v, (str, int, float, bool)) for v in value.values()):
+            inner = ", ".join(f"{text(k)}: {text(v)}" for k, v in value.items())
+            rows.append(f"<tr><th>{text(key)}</th><td>{inner}</td></tr>")
+    return f"<table>{''.join(rows)}</table>" if rows else ""
+
+
+def _before_after(transform: Mapping[str, Any]) -> str:
+    """Before/after intensity histograms, in whichever of the usual shapes the replay stored them."""
+    places = [transform] + [transform[k] for k in ("measures", "stats", "histogram", "histograms")
+                            if isinstance(transform.get(k), Mapping)]
+    for place in places:
+        edges = place.get("edges")
+        before, after = place.get("before"), place.get("after")
+        if isinstance(before, Mapping) and isinstance(after, Mapping):
+            first, second = _histogram(before), _histogram(after)
+            if first and second:
+                return histogram_chart(first[0], [("before", first[1]), ("after", second[1][: len(first[1])])],
+                                       "Intensity before and after")
+        if isinstance(edges, list) and isinstance(before, list) and isinstance(after, list):
+            parsed = _histogram({"edges": edges, "counts": before})
+            if parsed:
+                return histogram_chart(parsed[0], [("before", parsed[1]), ("after", [int(a) for a in after])],
+                                       "Intensity before and after")
+        first = _histogram(place.get("histogram_before") or place.get("before_histogram"))
+        second = _histogram(place.get("histogram_after") or place.get("after_histogram"))
+        if first and second:
+            return histogram_chart(first[0], [("before", first[1]), ("after", second[1])],
+                                   "Intensity before and after")
+    return ""
+
+
+def _samples(pipeline: Mapping[str, Any]) -> str:
+    samples = pipeline.get("samples") or pipeline.get("thumbnails") or []
+    if isinstance(samples, Mapping):
+        samples = list(samples.values())
+    figures = []
+    for index, sample in enumerate(samples if isinstance(samples, list) else []):
+        if not isinstance(sample, Mapping):
+            continue
+        name = str(sample.get("row_id") or sample.get("row") or index)
+        pictures = [image_tag(sample[k], f"{name} {k}") for k in ("before", "after") if k in sample]
+        if pictures:
+            caption = f"<figcaption>{text(name)}: before, after</figcaption>"
+            figures.append(f"<figure>{''.join(pictures)}{caption}</figure>")
+    if not figures:
+        return ""
+    return f'<h3>Samples before and after augmentation</h3><div class="thumbs">{"".join(figures)}</div>'
+
+
+def render_pipeline(pipeline: Mapping[str, Any]) -> str:
+    """The replay section: whatever keys the replay stored; absent keys are skipped, never required."""
+    parts = ['<section id="pipeline"><h2>Augmentation replay</h2>', _scalars(pipeline)]
+    for key in ("input_domain", "domain", "input"):
+        if isinstance(pipeline.get(key), Mapping):
+            parts.append(f"<h3>Input domain</h3>{_scalars(pipeline[key])}")
+            break
+    transforms = _transforms(pipeline)
+    charts = []
+    worst: tuple[float, Mapping[str, Any], str] | None = None
+    for measure, (title, keys) in MEASURES.items():
+        items = []
+        for index, transform in enumerate(transforms):
+            value = _measure(transform, keys)
+            if value is not None:
+                name = _transform_name(transform, index)
+                items.append((name, value))
+                badness = abs(value - 1.0) if measure == "std_ratio" else abs(value)
+                if worst is None or badness > worst[0]:
+                    worst = (badness, transform, name)
+        charts.append(bar_chart(items, f"{title} per transform", ".3g",
+                                reference=1.0 if measure == "std_ratio" else None))
+    if transforms:
+        rows = []
+        for index, transform in enumerate(transforms):
+            p = _measure(transform, ("effective_p", "p", "probability"))
+            cells = "".join(
+                f"<td class=\"num\">{'' if (v := _measure(transform, keys)) is None else format(v, '.3g')}</td>"
+                for _, keys in MEASURES.values()
+            )
+            rows.append(f"<tr><td>{text(_transform_name(transform, index))}</td>"
+                        f"<td class=\"num\">{'' if p is None else format(p, '.3g')}</td>{cells}</tr>")
+        parts.append("<h3>Transforms</h3><table><tr><th>transform</th><th>effective p</th>"
+                     + "".join(f"<th>{t}</th>" for t, _ in MEASURES.values()) + "</tr>" + "".join(rows) + "</table>")
+    parts.append(f'<div class="charts">{"".join(c for c in charts if c)}</div>')
+    if worst is not None:
+        chart = _before_after(worst[1])
+        if chart:
+            parts.append(f"<h3>Worst transform: {text(worst[2])}</h3><div class=\"charts\">{chart}</div>")
+    parts.append(_samples(pipeline))
+    parts.append("</section>")
+    return "".join(p for p in parts if p)

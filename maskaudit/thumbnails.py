@@ -1,0 +1,175 @@
+"""Small inline pictures of flagged rows, computed once at scan time and stored in the report.
+
+The HTML reporter stays a pure function of the report: it only embeds these data URIs. A missing or
+corrupt file never breaks anything; its picture is left out with a note saying why.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from maskaudit.decode import Decoded, decode_file
+from maskaudit.facts import RowFacts
+from maskaudit.findings import Finding
+from maskaudit.scan import resolve
+
+THUMB_SIZE = 96
+PER_CHECK = 3
+MAX_ROWS = 48
+# Label colours for the overlay (RGB), picked by label value.
+PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240))
+ALPHA = 0.45
+IMAGE_ONLY = frozenset({"empty-mask"})
+SIDE_BY_SIDE = frozenset({"shape-mismatch"})
+
+
+def data_uri(array: NDArray[np.uint8], fmt: str) -> str:
+    """An RGB or grey uint8 array as a JPEG or PNG data URI."""
+    pixels = cv2.cvtColor(array, cv2.COLOR_RGB2BGR) if array.ndim == 3 else array
+    params = [cv2.IMWRITE_JPEG_QUALITY, 80] if fmt == "jpeg" else [cv2.IMWRITE_PNG_COMPRESSION, 9]
+    ok, encoded = cv2.imencode(".jpg" if fmt == "jpeg" else ".png", pixels, params)
+    if not ok:
+        raise ValueError(f"cannot encode a {fmt} thumbnail")
+    return f"data:image/{fmt};base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
+
+
+def plane(decoded: Decoded) -> NDArray[Any]:
+    """A 2-D (or H x W x C) view of any decoded array: middle slice of a volume, channels last."""
+    array = np.asarray(decoded.array)
+    if decoded.channels_first and array.ndim == 3:
+        array = np.moveaxis(array, 0, -1)
+    while array.ndim > 3:
+        array = array[..., array.shape[-1] // 2] if decoded.volume else array[array.shape[0] // 2]
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        array = array[..., array.shape[2] // 2]
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    return array
+
+
+def to_rgb(array: NDArray[Any]) -> NDArray[np.uint8]:
+    """Scale finite values to 0-255 and return RGB, whatever the dtype or range."""
+    values = np.asarray(array, dtype=np.float64)
+    if values.ndim == 3:
+        values = values[..., :3]
+    finite = np.isfinite(values)
+    if not finite.any():
+        values = np.zeros(values.shape)
+    else:
+        low, high = float(values[finite].min()), float(values[finite].max())
+        values = np.where(finite, values, low)
+        values = (values - low) / (high - low) * 255.0 if high > low else np.zeros(values.shape)
+    scaled = np.clip(values, 0, 255).astype(np.uint8)
+    return np.repeat(scaled[..., None], 3, axis=2) if scaled.ndim == 2 else np.ascontiguousarray(scaled)
+
+
+def shrink(array: NDArray[Any], nearest: bool = False, size: int = THUMB_SIZE) -> NDArray[Any]:
+    """Fit within size x size; labels (nearest) keep their values, pictures are averaged down."""
+    height, width = array.shape[:2]
+    scale = size / max(height, width)
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    smooth = scale < 1 and not nearest
+    return cv2.resize(array, target, interpolation=cv2.INTER_AREA if smooth else cv2.INTER_NEAREST)
+
+
+def label_map(array: NDArray[Any]) -> NDArray[np.int32]:
+    """Mask labels as integers; a colour-coded mask becomes one id per distinct colour."""
+    if array.ndim == 3:
+        flat = array.reshape(-1, array.shape[2])
+        _, inverse = np.unique(flat, axis=0, return_inverse=True)
+        ids = inverse.reshape(array.shape[:2]).astype(np.int32)
+        background = np.all(array[..., :3] == 0, axis=2)
+        return np.where(background, 0, ids + 1)
+    values = np.nan_to_num(np.asarray(array, dtype=np.float64), nan=0.0)
+    return values.astype(np.int32)
+
+
+def overlay(image: NDArray[np.uint8], labels: NDArray[np.int32]) -> NDArray[np.uint8]:
+    if labels.shape[:2] != image.shape[:2]:
+        labels = np.asarray(cv2.resize(labels, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_NEAREST),
+                            dtype=np.int32)
+    out = image.astype(np.float64)
+    for value in np.unique(labels):
+        if value == 0:
+            continue
+        colour = np.array(PALETTE[int(value) % len(PALETTE)], dtype=np.float64)
+        where = labels == value
+        out[where] = out[where] * (1 - ALPHA) + colour * ALPHA
+    return out.astype(np.uint8)
+
+
+def mask_picture(labels: NDArray[np.int32]) -> NDArray[np.uint8]:
+    picture = np.zeros((*labels.shape[:2], 3), dtype=np.uint8)
+    for value in np.unique(labels):
+        if value != 0:
+            picture[labels == value] = PALETTE[int(value) % len(PALETTE)]
+    return picture
+
+
+def _load(path: str | None, root: Path, role: str) -> tuple[NDArray[Any] | None, str | None]:
+    if path is None:
+        return None, f"no {role} path"
+    if "://" in path:
+        return None, f"{role} is a URL"
+    try:
+        return plane(decode_file(resolve(path, root))), None
+    except FileNotFoundError:
+        return None, f"{role} file not found"
+    except Exception as exc:  # a damaged file omits its picture, never the report
+        return None, f"{role} unreadable ({type(exc).__name__})"
+
+
+def row_thumbnail(row: RowFacts, check: str, root: Path) -> dict[str, Any]:
+    """Pictures for one flagged row: overlay, both sides of a mismatch, or the image of an empty mask."""
+    image, image_note = _load(row.image_path, root, "image")
+    mask, mask_note = (None, None) if check in IMAGE_ONLY else _load(row.mask_path, root, "mask")
+    pictures: list[dict[str, str]] = []
+    notes = [n for n in (image_note, mask_note) if n]
+    try:
+        rgb = shrink(to_rgb(image)) if image is not None else None
+        labels = shrink(label_map(mask), nearest=True) if mask is not None else None
+        if rgb is not None and labels is not None and check not in SIDE_BY_SIDE:
+            pictures.append({"label": "image + mask", "src": data_uri(overlay(rgb, labels), "jpeg")})
+        else:
+            if rgb is not None:
+                size = "x".join(str(s) for s in image.shape[:2]) if image is not None else ""
+                pictures.append({"label": f"image {size}".strip(), "src": data_uri(rgb, "jpeg")})
+            if labels is not None:
+                size = "x".join(str(s) for s in mask.shape[:2]) if mask is not None else ""
+                pictures.append({"label": f"mask {size}".strip(), "src": data_uri(mask_picture(labels), "png")})
+    except Exception as exc:  # odd arrays (zero-sized, exotic dtypes) lose their picture, nothing else
+        pictures, notes = [], [*notes, f"picture failed ({type(exc).__name__})"]
+    return {"pictures": pictures, "note": "; ".join(notes) or None}
+
+
+def flagged_rows(findings: Iterable[Finding], per_check: int = PER_CHECK) -> dict[int, str]:
+    """Up to per_check rows per check, first finding first; each row pictured once."""
+    chosen: dict[int, str] = {}
+    taken: dict[str, int] = {}
+    for finding in findings:
+        if finding.row is None or finding.row in chosen or taken.get(finding.check, 0) >= per_check:
+            continue
+        chosen[finding.row] = finding.check
+        taken[finding.check] = taken.get(finding.check, 0) + 1
+        if len(chosen) >= MAX_ROWS:
+            break
+    return chosen
+
+
+def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path,
+                    per_check: int = PER_CHECK) -> dict[str, dict[str, Any]]:
+    """Thumbnails keyed by row number (as text, as JSON keys are)."""
+    by_row = {row.row: row for row in facts}
+    thumbs: dict[str, dict[str, Any]] = {}
+    for row_number, check in flagged_rows(findings, per_check).items():
+        row = by_row.get(row_number)
+        if row is not None:
+            thumbs[str(row_number)] = {"check": check, **row_thumbnail(row, check, root)}
+    return thumbs
