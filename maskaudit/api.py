@@ -45,7 +45,8 @@ def run_audit(
     manifest = open_manifest(manifest_path)
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
-    facts = scan_rows(iter_specs(manifest, chosen), base, workers or default_workers(), progress=progress)
+    facts = scan_rows(iter_specs(manifest, chosen), base, workers or default_workers(), progress=progress,
+                      total=manifest.row_count() if progress else None)
     judgement = judge(facts, settings, has_splits=chosen.split is not None)
     stats = {name: s.to_dict() for name, s in judgement.context.by_split_stats().items()}
     for name, kept in judgement.context.kept_stats.items():

@@ -81,6 +81,12 @@ class Manifest:
     def extension(self) -> str:
         return {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}[self.kind]
 
+    def row_count(self) -> int | None:
+        """Rows, when the format records them (parquet footers); None when only a full read can tell."""
+        if self.kind != "parquet":
+            return None
+        return sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts)
+
     def content_hash(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
         for part in self.parts:
