@@ -18,8 +18,11 @@ from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.manifest import write_filtered
 from maskaudit.report import Report
+from maskaudit.reporters.html import render_html
 from maskaudit.reporters.json_report import render_json
-from maskaudit.reporters.markdown import render_markdown
+from maskaudit.reporters.junit import render_junit
+from maskaudit.reporters.markdown import render_markdown, render_summary
+from maskaudit.thumbnails import make_thumbnails
 
 
 def default_out_dir(manifest_path: Path) -> Path:
@@ -53,6 +56,8 @@ def output_paths(run: AuditRun, out_dir: Path) -> dict[str, Path]:
         "report_md": out_dir / "report.md",
         "filtered_manifest": out_dir / f"{stem}.filtered.{run.manifest.extension}",
         "facts": out_dir / f"{stem}.facts.parquet",
+        "report_html": out_dir / "report.html",
+        "report_junit": out_dir / "report.junit.xml",
     }
     inputs = {p.resolve() for p in run.manifest.parts} | {run.manifest.path.resolve()}
     for path in paths.values():
@@ -125,7 +130,8 @@ FACT_COLUMNS: dict[str, pa.DataType] = {
 def write_outputs(run: AuditRun, out_dir: Path) -> tuple[Report, dict[str, Path]]:
     """Write every output; the report returned (and written) lists where they are."""
     paths = output_paths(run, out_dir)
-    report = replace(run.report, outputs={key: str(path) for key, path in paths.items()})
+    report = replace(run.report, outputs={key: str(path) for key, path in paths.items()},
+                     thumbnails=make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root)))
     keep = [row.row not in run.dropped for row in run.facts]
     atomic_write(paths["filtered_manifest"], lambda stream: write_filtered(run.manifest, keep, stream))
     atomic_write(
@@ -133,5 +139,19 @@ def write_outputs(run: AuditRun, out_dir: Path) -> tuple[Report, dict[str, Path]
         lambda stream: write_facts(run.facts, run.report.findings, run.dropped, run.context.ignore_index, stream),
     )
     atomic_write_text(paths["report_md"], render_markdown(report))
+    atomic_write_text(paths["report_html"], render_html(report))
+    atomic_write_text(paths["report_junit"], render_junit(report))
     atomic_write_text(paths["report_json"], render_json(report))
     return report, paths
+
+
+def append_step_summary(report: Report) -> None:
+    """In a GitHub Actions step, add the Markdown summary to the job's summary page."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as stream:
+            stream.write("\n".join(["## maskaudit", "", *render_summary(report)]) + "\n\n")
+    except OSError as exc:
+        raise UsageError(f"cannot append to GITHUB_STEP_SUMMARY {target} ({exc.strerror or exc})") from None

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from maskaudit.api import run_audit
+from maskaudit.baseline import apply_baseline, load_baseline, render_baseline
 from maskaudit.checks.registry import find_check
 from maskaudit.cli.app import app, split_list
+from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
-from maskaudit.output import default_out_dir, write_outputs
+from maskaudit.output import append_step_summary, atomic_write_text, default_out_dir, write_outputs
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, parse_labels
 
@@ -66,23 +69,47 @@ def scan(
     select: str | None = typer.Option(None, "--select", help="run only these checks (names or codes)"),
     ignore: str | None = typer.Option(None, "--ignore", help="skip these checks (names or codes)"),
     drop: str | None = typer.Option(None, "--drop", help="also drop rows with these checks from the filtered manifest"),
-    fail_on: FailOn = typer.Option(FailOn.ERROR, "--fail-on", help="exit 1 at this severity: error, warning, never"),
+    fail_on: FailOn | None = typer.Option(None, "--fail-on", help="exit 1 at: error (default), warning, never"),
     workers: int | None = typer.Option(None, "--workers", min=1, help="decoding threads (default: all cores)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
+    config_file: Path | None = typer.Option(None, "--config", help="config file (default: nearest maskaudit.toml "
+                                            "or pyproject.toml [tool.maskaudit], walking up from the manifest)"),
+    baseline: Path | None = typer.Option(None, "--baseline", help="accepted findings: fail only on findings not in it"),
+    write_baseline: Path | None = typer.Option(None, "--write-baseline", help="record every current finding here"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
-    settings = build_settings(labels, ignore_index, select, ignore, drop, fail_on)
-    columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col, "group": group_col,
-               "id": id_col}
+    flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
+                    "group": group_col, "id": id_col}
+    config = resolve_config(manifest, config_file).merged_with(
+        columns=flag_columns, root=root, labels=labels, ignore_index=ignore_index, select=select, ignore=ignore,
+        drop=drop, fail_on=fail_on, workers=workers, baseline=baseline,
+    )
+    settings = replace(
+        build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
+                       config.fail_on or FailOn.ERROR),
+        severities=config.severities, thresholds=config.thresholds,
+    )
+    columns = {key: config.columns.get(key) for key in COLUMN_KEYS}
+    root = config.root
     if root is not None and not root.is_dir():
         raise UsageError(f"--root {root} is not a folder")
-    run = run_audit(manifest, settings, root=root, columns=columns, workers=workers,
+    accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
+    run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty())
+    if write_baseline is not None:
+        try:
+            atomic_write_text(write_baseline, render_baseline(run.report.findings))
+        except OSError as exc:
+            raise UsageError(f"cannot write baseline {write_baseline} ({exc.strerror or exc})") from None
+        accepted = load_baseline(write_baseline)
+    if accepted is not None:
+        run = replace(run, report=replace(run.report, findings=apply_baseline(run.report.findings, accepted)))
     out_dir = out if out is not None else default_out_dir(manifest)
     try:
         report, paths = write_outputs(run, out_dir)
     except OSError as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
+    append_step_summary(report)
     if not quiet:
         typer.echo(render_terminal(report, {"report": str(paths["report_md"]),
                                             "filtered manifest": str(paths["filtered_manifest"])}), nl=False)
