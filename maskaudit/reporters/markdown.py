@@ -28,6 +28,8 @@ def render_summary(report: Report) -> list[str]:
         f"- Findings: {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info",
         f"- Rows kept: {report.rows_kept}, dropped: {report.rows_dropped}",
     ]
+    if report.baselined_count:
+        lines.append(f"- Baseline: {len(report.new_findings)} new finding(s), {report.baselined_count} baselined")
     if report.counts_by_check:
         lines += ["", "| check | code | severity | count |", "|---|---|---|---|"]
         lines += [f"| {name} | {entry['code']} | {entry['severity']} | {entry['count']} |"
@@ -60,7 +62,8 @@ def render_markdown(report: Report) -> str:
             lines += ["", check.summary]
         lines += ["", "| where | path | message |", "|---|---|---|"]
         for finding in findings[:ROWS_PER_CHECK]:
-            lines.append(f"| {_cell(_place(finding))} | {_cell(finding.path or '')} | {_cell(finding.message)} |")
+            message = _cell(finding.message) + (" (baselined)" if finding.baselined else "")
+            lines.append(f"| {_cell(_place(finding))} | {_cell(finding.path or '')} | {message} |")
         if len(findings) > ROWS_PER_CHECK:
             lines.append(f"| ... | | {len(findings) - ROWS_PER_CHECK} more in report.json |")
     return "\n".join(lines) + "\n"
