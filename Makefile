@@ -34,7 +34,7 @@ demo: install
 	test $$status -le 1
 
 lint: dev
-	$(BIN)/ruff check maskaudit tests bench fixtures
+	$(BIN)/ruff check .
 
 typecheck: dev
 	$(BIN)/mypy
