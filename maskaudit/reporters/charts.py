@@ -87,7 +87,7 @@ def histogram_chart(edges: Sequence[float], series: Sequence[tuple[str, Sequence
 
 
 def _open(width: int, height: int, title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+    return (f'<svg class="chart" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">')
 
 
