@@ -85,7 +85,7 @@ class Manifest:
         """Rows, when the format records them (parquet footers); None when only a full read can tell."""
         if self.kind != "parquet":
             return None
-        return sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts)
+        return int(sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts))
 
     def content_hash(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
