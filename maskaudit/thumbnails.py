@@ -65,7 +65,7 @@ def to_rgb(array: NDArray[Any]) -> NDArray[np.uint8]:
     else:
         low, high = float(values[finite].min()), float(values[finite].max())
         values = np.where(finite, values, low)
-        values = (values - low) / (high - low) * 255.0 if high > low else np.zeros(values.shape)
+        values = (values - low) / (high - low) * 255.0 if high > low else np.full(values.shape, 128.0)
     scaled = np.clip(values, 0, 255).astype(np.uint8)
     return np.repeat(scaled[..., None], 3, axis=2) if scaled.ndim == 2 else np.ascontiguousarray(scaled)
 
