@@ -1,0 +1,281 @@
+"""Run the pipeline on sampled images and masks: each transform forced alone, then each real step."""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import albumentations as A
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from maskaudit.replay.flatten import Leaf
+from maskaudit.replay.measures import LeafMeasure, StepMeasure
+from maskaudit.replay.stats import MaskStats, ValueStats, count_nonzero, label_set, labels_outside, subsample
+
+PROBE_REPEATS = 2
+PROBE_FOREGROUND = 255
+ALIGNED_CORRELATION = 0.5
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Sample:
+    row: int
+    split: str | None
+    image: Array
+    mask: Array | None
+
+
+@dataclass
+class SampleResult:
+    leaves: list[LeafMeasure]
+    steps: list[StepMeasure]
+    source: ValueStats = field(default_factory=ValueStats)
+    source_mask: MaskStats = field(default_factory=MaskStats)
+    final: ValueStats = field(default_factory=ValueStats)
+    final_mask: MaskStats = field(default_factory=MaskStats)
+
+    def merge(self, other: SampleResult) -> None:
+        for mine, theirs in zip(self.leaves, other.leaves, strict=True):
+            mine.merge(theirs)
+        for step, their_step in zip(self.steps, other.steps, strict=True):
+            step.merge(their_step)
+        self.source.merge(other.source)
+        self.source_mask.merge(other.source_mask)
+        self.final.merge(other.final)
+        self.final_mask.merge(other.final_mask)
+
+
+def run_samples(
+    compose: A.Compose, leaves: Sequence[tuple[Leaf, A.BasicTransform]], samples: Sequence[Sample],
+    repeats: int, seed: int, workers: int,
+) -> SampleResult:
+    """Every sample in its own task with its own copies of the transforms; merged in sample order.
+
+    Worker processes are forked so that they inherit the pipeline, user code included, without pickling it.
+    """
+    global _JOB
+    total = SampleResult([LeafMeasure() for _ in leaves], [StepMeasure() for _ in compose.transforms])
+    _JOB = (compose, leaves, samples, repeats, seed)
+    try:
+        if workers > 1 and len(samples) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(workers, len(samples)), mp_context=context) as pool:
+                results = list(pool.map(_task, range(len(samples))))
+        else:
+            results = [_task(i) for i in range(len(samples))]
+    finally:
+        _JOB = None
+    for result in results:
+        total.merge(result)
+    return total
+
+
+_JOB: tuple[A.Compose, Sequence[tuple[Leaf, A.BasicTransform]], Sequence[Sample], int, int] | None = None
+
+
+def _task(position: int) -> SampleResult:
+    assert _JOB is not None
+    compose, leaves, samples, repeats, seed = _JOB
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _replay_sample(compose, leaves, samples[position], position, repeats, seed)
+
+
+def _seed(*parts: int) -> int:
+    return int(np.random.SeedSequence([abs(p) for p in parts]).generate_state(1)[0])
+
+
+def _wrap(transform: A.BasicTransform | A.BaseCompose, forced: bool) -> A.Compose:
+    child = copy.deepcopy(transform)
+    if forced:
+        child.p = 1.0
+    return A.Compose([child], p=1.0)
+
+
+def _replay_sample(
+    compose: A.Compose, leaves: Sequence[tuple[Leaf, A.BasicTransform]], sample: Sample, position: int,
+    repeats: int, seed: int,
+) -> SampleResult:
+    forced = [_wrap(transform, forced=True) for _, transform in leaves]
+    steps = [_wrap(child, forced=False) for child in compose.transforms]
+    by_step: dict[int, list[int]] = {}
+    for leaf, _ in leaves:
+        by_step.setdefault(leaf.step, []).append(leaf.index)
+    result = SampleResult([LeafMeasure() for _ in leaves], [StepMeasure() for _ in steps])
+    gate = np.random.default_rng(_seed(seed, position, 7))
+    cache = StateCache()
+    for repeat in range(repeats):
+        image, mask = sample.image, sample.mask
+        result.source.add(image)
+        if mask is not None:
+            result.source_mask.add(mask)
+        runs_pipeline = gate.random() < float(compose.p)
+        for step, step_compose in enumerate(steps):
+            for index in by_step.get(step, []):
+                leaf = leaves[index][0]
+                measure = result.leaves[index]
+                _measure_forced(forced[index], measure, image, mask, _seed(seed, position, repeat, index, 1), cache)
+                if repeat < PROBE_REPEATS and leaf.target != "image":
+                    _probe(forced[index], measure, image, _seed(seed, position, repeat, index, 2), cache)
+            if runs_pipeline:
+                image, mask = _run_step(step_compose, result.steps[step], image, mask,
+                                        _seed(seed, position, repeat, step, 0))
+            _record(result.steps[step], image, mask)
+        result.final.add(image)
+        if mask is not None:
+            result.final_mask.add(mask)
+    return result
+
+
+def _call(compose: A.Compose, seed: int, image: Array, mask: Array | None) -> tuple[Array, Array | None]:
+    compose.set_random_seed(seed)
+    data: dict[str, Any] = {"image": image}
+    if mask is not None:
+        data["mask"] = mask
+    out = compose(**data)
+    return np.asarray(out["image"]), (np.asarray(out["mask"]) if mask is not None else None)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__
+
+
+def _run_step(
+    compose: A.Compose, measure: StepMeasure, image: Array, mask: Array | None, seed: int
+) -> tuple[Array, Array | None]:
+    measure.runs += 1
+    try:
+        return _call(compose, seed, image, mask)
+    except Exception:  # a raising step is reported by its transforms; the sample goes on unchanged
+        measure.errors += 1
+        return image, mask
+
+
+def _record(measure: StepMeasure, image: Array, mask: Array | None) -> None:
+    measure.image.add(image)
+    if mask is not None:
+        measure.mask.add(mask)
+
+
+class StateCache:
+    """What every transform forced on the same state shares: its mask's labels and its probe pair.
+
+    It holds the arrays it was computed from, so an identity test cannot match a recycled object.
+    """
+
+    def __init__(self) -> None:
+        self._mask: Array | None = None
+        self._labels: set[float] = set()
+        self._image: Array | None = None
+        self._pair: tuple[Array, Array] | None = None
+
+    def labels(self, mask: Array) -> set[float]:
+        if self._mask is not mask:
+            self._mask, self._labels = mask, label_set(mask)
+        return self._labels
+
+    def probe(self, image: Array) -> tuple[Array, Array]:
+        if self._image is not image or self._pair is None:
+            self._image, self._pair = image, probe_pair(image)
+        return self._pair
+
+
+def _measure_forced(
+    compose: A.Compose, measure: LeafMeasure, image: Array, mask: Array | None, seed: int, cache: StateCache
+) -> None:
+    measure.runs += 1
+    try:
+        out_image, out_mask = _call(compose, seed, image, mask)
+    except Exception as exc:  # a transform raising on this data is a finding, never a crash
+        measure.errors += 1
+        measure.messages[_one_line(exc)] += 1
+        return
+    measure.image_in.add(image)
+    measure.image_out.add(out_image)
+    if mask is None or out_mask is None:
+        return
+    measure.mask_in.add(mask)
+    measure.mask_out.add(out_mask)
+    measure.new_labels |= labels_outside(out_mask, cache.labels(mask) | _fills(compose))
+    if count_nonzero(mask):
+        measure.nonempty_in += 1
+        measure.emptied += not count_nonzero(out_mask)
+
+
+def _fills(compose: A.Compose) -> set[float]:
+    args = compose.transforms[0].get_transform_init_args() if compose.transforms else {}
+    fill = args.get("fill_mask", 0)
+    if isinstance(fill, int | float):
+        return {float(fill)}
+    if isinstance(fill, list | tuple):
+        return {float(v) for v in fill if isinstance(v, int | float)}
+    return {0.0}
+
+
+def probe_pair(image: Array) -> tuple[Array, Array]:
+    """A tall thin bar near the top-left corner, painted into both an image and a {0,255} mask.
+
+    The bar is asymmetric under flips, rotations and transposition, and a {0,255} mask reveals any
+    interpolation (a {0,1} mask would round back to binary and hide it).
+    """
+    height, width = image.shape[:2]
+    mask = np.zeros((height, width), np.uint8)
+    mask[height // 16: height // 2, width // 16: max(width // 16 + 1, width // 5)] = PROBE_FOREGROUND
+    values = subsample(image)
+    finite = values[np.isfinite(values)]
+    centre = float(finite.mean()) if finite.size else 0.0
+    spread = float(finite.std()) if finite.size else 0.0
+    if image.dtype == np.uint8:
+        low, high = (64.0, 192.0) if spread < 1 else (max(0.0, centre - spread), min(255.0, centre + spread))
+    else:
+        low, high = (0.25, 0.75) if spread < 1e-6 else (centre - spread, centre + spread)
+    plane = np.where(mask > 0, high, low)
+    if image.ndim == 3:
+        plane = np.repeat(plane[..., None], image.shape[2], axis=2)
+    probe = np.clip(np.round(plane), 0, 255).astype(np.uint8) if image.dtype == np.uint8 else plane.astype(image.dtype)
+    return probe, mask
+
+
+def _probe(compose: A.Compose, measure: LeafMeasure, image: Array, seed: int, cache: StateCache) -> None:
+    probe_image, probe_mask = cache.probe(image)
+    try:
+        out_image, out_mask = _call(compose, seed, probe_image, probe_mask)
+    except Exception:  # the forced run on real data already reports the error
+        return
+    assert out_mask is not None
+    measure.probe_runs += 1
+    measure.probe_new_values |= label_set(out_mask) - {0.0, float(PROBE_FOREGROUND)} - _fills(compose)
+    aligned = alignment(out_image, out_mask)
+    if aligned is not None:
+        measure.aligned_checked += 1
+        measure.misaligned += not aligned
+
+
+def alignment(image: Array, mask: Array) -> bool | None:
+    """Whether the image still shows the bar where the mask has it; None when nothing is left to compare."""
+    if image.shape[:2] != mask.shape[:2]:
+        return False
+    gray = image.astype(np.float32)
+    if gray.ndim == 3:
+        gray = gray.mean(axis=2)
+    gray = np.nan_to_num(gray, nan=0.0, posinf=0.0, neginf=0.0)
+    target = mask.astype(np.float32)
+    if target.ndim == 3:
+        target = target.mean(axis=2)
+    side = max(4, min(16, min(gray.shape[:2]) // 2))
+    smooth_gray = cv2.resize(gray, (side, side), interpolation=cv2.INTER_AREA)
+    smooth_target = cv2.resize(target, (side, side), interpolation=cv2.INTER_AREA)
+    if float(smooth_gray.std()) < 1e-9 or float(smooth_target.std()) < 1e-9:
+        return None
+    correlation = float(np.corrcoef(smooth_gray.reshape(-1), smooth_target.reshape(-1))[0, 1])
+    return abs(correlation) >= ALIGNED_CORRELATION

@@ -1,0 +1,142 @@
+"""Run the replay end to end: load, sample, measure, judge; return findings and the report section."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import albumentations as A
+
+from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
+from maskaudit.errors import UsageError
+from maskaudit.findings import Finding
+from maskaudit.judge import active_checks, sort_key, stamp
+from maskaudit.replay.engine import SampleResult, run_samples
+from maskaudit.replay.flatten import Leaf, flatten
+from maskaudit.replay.measures import leaf_record
+from maskaudit.replay.preprocess import parse_preprocess
+from maskaudit.replay.record import ReplayFacts, TransformFacts
+from maskaudit.replay.sampling import RowRef, load_samples, stratified
+from maskaudit.replay.section import pipeline_section
+from maskaudit.replay.spec import LoadedPipeline, load_pipeline
+from maskaudit.settings import Settings
+
+if TYPE_CHECKING:
+    from maskaudit.api import AuditRun
+
+MASK_LIKE = ("mask", "msk", "label", "seg", "gt", "target")
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    pipeline: str
+    preprocess: str = "none"
+    samples: int = 64
+    repeats: int = 8
+    seed: int = 0
+    workers: int = 1
+
+    def validate(self) -> None:
+        if self.samples < 1:
+            raise UsageError(f"--replay-samples {self.samples}: give at least 1")
+        if self.repeats < 1:
+            raise UsageError(f"--replay-repeats {self.repeats}: give at least 1")
+        if self.seed < 0:
+            raise UsageError(f"--seed {self.seed}: give a non-negative integer")
+
+
+def static_notes(compose: A.Compose, leaves: Sequence[Leaf]) -> list[str]:
+    """What reading the pipeline tells before running it: ignored arguments and data keys."""
+    notes = []
+    for leaf in leaves:
+        if leaf.ignored_args:
+            notes.append(f"{leaf.label}: albumentations ignored argument(s) {', '.join(leaf.ignored_args)}; "
+                         f"p stays {leaf.p:g}")
+    targets = dict(getattr(compose, "additional_targets", {}) or {})
+    for key, kind in sorted(targets.items()):
+        if kind == "image" and any(word in key.lower() for word in MASK_LIKE):
+            notes.append(f"additional target {key!r} looks like a mask but is declared as 'image': it gets "
+                         f"pixel-level transforms and image interpolation")
+        if kind not in ("image", "mask", "masks", "bboxes", "keypoints", "volume", "volumes", "images", "mask3d"):
+            notes.append(f"additional target {key!r} has unknown type {kind!r}")
+    spatial = any(leaf.target == "dual" for leaf in leaves)
+    if spatial and not getattr(compose, "strict", False):
+        extra = sorted((getattr(compose, "additional_targets", {}) or {}).keys())
+        known = ", ".join(["image", "mask", "masks", *extra])
+        notes.append(f"the Compose is not strict: a data key other than {known} is passed through untouched, so "
+                     f"a mask under a typo (msk=) is never augmented; construct it with strict=True")
+    return notes
+
+
+def known_keys(compose: A.Compose) -> set[str]:
+    keys = set(getattr(compose, "_available_keys", set()) or set())
+    return keys | {"image", "mask"} | set((getattr(compose, "additional_targets", {}) or {}).keys())
+
+
+def measure_pipeline(
+    loaded: LoadedPipeline, rows: Sequence[RowRef], root: Path, options: ReplayOptions
+) -> ReplayFacts:
+    """The replay facts of a pipeline on sampled rows: measurements only, no judgement."""
+    options.validate()
+    preprocess_name, preprocess = parse_preprocess(options.preprocess)
+    refs = stratified(rows, options.samples, options.seed)
+    samples, skipped = load_samples(refs, root, preprocess)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        leaves = flatten(loaded.compose, loaded.lost_lambdas)
+        result = run_samples(loaded.compose, leaves, samples, options.repeats, options.seed, options.workers)
+    step_names: dict[int, list[str]] = {}
+    for leaf, _ in leaves:
+        step_names.setdefault(leaf.step, []).append(leaf.label)
+    notes = [*loaded.notes, *static_notes(loaded.compose, [leaf for leaf, _ in leaves]), *skipped[:20]]
+    if not samples:
+        notes.append("no row could be replayed: no readable image among the sampled rows")
+    return ReplayFacts(
+        spec=loaded.spec, kind=loaded.kind, preprocess=preprocess_name, samples=len(samples),
+        repeats=options.repeats, seed=options.seed,
+        transforms=tuple(TransformFacts(leaf, leaf_record(measure))
+                         for (leaf, _), measure in zip(leaves, result.leaves, strict=True)),
+        steps=tuple(_step(i, step_names.get(i, []), result) for i in range(len(result.steps))),
+        source={"image": result.source.to_dict(), "mask": result.source_mask.to_dict()},
+        final={"image": result.final.to_dict(), "mask": result.final_mask.to_dict()},
+        keys=tuple(sorted(known_keys(loaded.compose))), notes=tuple(notes),
+        rows=tuple(sample.row for sample in samples),
+    )
+
+
+def _step(index: int, names: list[str], result: SampleResult) -> dict[str, Any]:
+    step = result.steps[index]
+    return {"step": index, "transforms": names, "runs": step.runs, "errors": step.errors,
+            "image": step.image.to_dict(), "mask": step.mask.to_dict()}
+
+
+def judge_replay(facts: ReplayFacts, settings: Settings) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in active_checks(settings, PIPELINE_CHECKS):
+        options = check.resolved_options(settings.thresholds)
+        findings.extend(stamp(check, hit, settings) for hit in check.run(facts, options))
+    findings.sort(key=sort_key)
+    return findings
+
+
+def run_replay(
+    rows: Sequence[RowRef], root: Path, settings: Settings, options: ReplayOptions,
+    loaded: LoadedPipeline | None = None,
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Pipeline findings and the report's `pipeline` section."""
+    loaded = loaded or load_pipeline(options.pipeline)
+    facts = measure_pipeline(loaded, rows, root, options)
+    findings = judge_replay(facts, settings)
+    return findings, pipeline_section(facts, findings)
+
+
+def replay_audit(run: AuditRun, settings: Settings, options: ReplayOptions) -> AuditRun:
+    """A finished scan with the replay added: pipeline findings merged and the section attached."""
+    rows = [RowRef(f.row, f.split, f.image_path, f.mask_path)
+            for f in run.facts if f.row not in run.dropped and f.image is not None]
+    findings, section = run_replay(rows, Path(run.report.manifest.root), settings, options)
+    merged = tuple(sorted((*run.report.findings, *findings), key=sort_key))
+    return replace(run, report=replace(run.report, findings=merged, pipeline=section))

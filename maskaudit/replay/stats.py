@@ -1,0 +1,179 @@
+"""Pooled statistics of image values and mask labels, cheap enough to take after every transform."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+SAMPLE_VALUES = 16384
+GRID_TOLERANCE = 1e-4
+
+
+@lru_cache(maxsize=64)
+def _positions(size: int) -> NDArray[np.intp]:
+    """A fixed random subset of positions: a regular stride would alias with the channels."""
+    return np.sort(np.random.default_rng(size).choice(size, SAMPLE_VALUES, replace=False))
+
+
+def subsample(array: NDArray[Any]) -> NDArray[np.float64]:
+    """The array's values, or a fixed subset of SAMPLE_VALUES of them for large arrays."""
+    flat = np.asarray(array).reshape(-1)
+    if flat.size > SAMPLE_VALUES:
+        flat = flat[_positions(int(flat.size))]
+    return flat.astype(np.float64)
+
+
+@dataclass
+class ValueStats:
+    """Pooled over many arrays: moments of finite values and shares of telling values."""
+
+    values: int = 0
+    finite: int = 0
+    total: float = 0.0
+    squares: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    negative: int = 0
+    above_one: int = 0
+    zero: int = 0
+    one: int = 0
+    nan: int = 0
+    inf: int = 0
+    on_grid: int = 0
+    dtypes: set[str] = field(default_factory=set)
+
+    def add(self, array: NDArray[Any]) -> None:
+        data = subsample(array)
+        self.dtypes.add(str(np.asarray(array).dtype))
+        finite_mask = np.isfinite(data)
+        finite = data[finite_mask]
+        self.values += int(data.size)
+        self.finite += int(finite.size)
+        self.nan += int(np.isnan(data).sum())
+        self.inf += int(data.size - finite.size) - int(np.isnan(data).sum())
+        if finite.size == 0:
+            return
+        self.total += float(finite.sum())
+        self.squares += float(np.square(finite).sum())
+        self.minimum = min(self.minimum, float(finite.min()))
+        self.maximum = max(self.maximum, float(finite.max()))
+        self.negative += int((finite < 0).sum())
+        self.above_one += int((finite > 1).sum())
+        self.zero += int((finite == 0).sum())
+        self.one += int((finite == 1).sum())
+        scaled = finite * 255.0
+        self.on_grid += int(((np.abs(scaled - np.round(scaled)) < GRID_TOLERANCE * 255.0)
+                             & (finite >= 0) & (finite <= 1)).sum())
+
+    def merge(self, other: ValueStats) -> None:
+        for name in ("values", "finite", "total", "squares", "negative", "above_one", "zero", "one", "nan", "inf",
+                     "on_grid"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+        self.dtypes |= other.dtypes
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.finite if self.finite else math.nan
+
+    @property
+    def std(self) -> float:
+        if not self.finite:
+            return math.nan
+        return math.sqrt(max(0.0, self.squares / self.finite - self.mean**2))
+
+    def share(self, count: int, of_finite: bool = True) -> float:
+        base = self.finite if of_finite else self.values
+        return count / base if base else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dtype": ",".join(sorted(self.dtypes)),
+            "mean": _round(self.mean), "std": _round(self.std),
+            "min": _round(self.minimum if self.finite else math.nan),
+            "max": _round(self.maximum if self.finite else math.nan),
+            "negative_share": _round(self.share(self.negative)),
+            "above_one_share": _round(self.share(self.above_one)),
+            "zero_share": _round(self.share(self.zero)),
+            "one_share": _round(self.share(self.one)),
+            "nan_share": _round(self.share(self.nan, of_finite=False)),
+            "inf_share": _round(self.share(self.inf, of_finite=False)),
+            "grid_share": _round(self.share(self.on_grid)),
+        }
+
+
+@dataclass
+class MaskStats:
+    """Pooled mask labels: the label set, foreground share and how many masks are empty."""
+
+    masks: int = 0
+    pixels: int = 0
+    foreground: int = 0
+    empty: int = 0
+    labels: set[float] = field(default_factory=set)
+
+    def add(self, mask: NDArray[Any]) -> None:
+        self.masks += 1
+        self.pixels += int(mask.size)
+        fg = count_nonzero(mask)
+        self.foreground += fg
+        self.empty += fg == 0
+        self.labels |= labels_outside(mask, self.labels)
+
+    def merge(self, other: MaskStats) -> None:
+        self.masks += other.masks
+        self.pixels += other.pixels
+        self.foreground += other.foreground
+        self.empty += other.empty
+        self.labels |= other.labels
+
+    def to_dict(self) -> dict[str, Any]:
+        shown = sorted(self.labels)
+        return {
+            "masks": self.masks,
+            "labels": [_label(v) for v in shown[:32]],
+            "label_count": len(shown),
+            "foreground_share": _round(self.foreground / self.pixels if self.pixels else 0.0),
+            "empty_share": _round(self.empty / self.masks if self.masks else 0.0),
+        }
+
+
+def count_nonzero(mask: NDArray[Any]) -> int:
+    if mask.ndim == 2 and mask.dtype in (np.uint8, np.uint16, np.float32):
+        return int(cv2.countNonZero(mask))
+    return int(np.count_nonzero(mask))
+
+
+def labels_outside(mask: NDArray[Any], known: set[float]) -> set[float]:
+    """The mask's values that are not in `known`; a table lookup when it is uint8, so the usual case is cheap."""
+    if mask.dtype == np.uint8 and mask.ndim == 2:
+        table = np.full(256, 255, np.uint8)
+        table[[int(v) for v in known if 0 <= v <= 255 and float(v).is_integer()]] = 0
+        if not cv2.countNonZero(cv2.LUT(np.ascontiguousarray(mask), table)):
+            return set()
+    return label_set(mask) - known
+
+
+def label_set(mask: NDArray[Any], limit: int = 4096) -> set[float]:
+    if mask.dtype == np.uint8 and mask.ndim == 2:
+        counts = cv2.calcHist([np.ascontiguousarray(mask)], [0], None, [256], [0, 256]).ravel()
+        return {float(v) for v in np.flatnonzero(counts)}
+    values = np.unique(mask)
+    return {float(v) for v in values[:limit]}
+
+
+def _label(value: float) -> float | int:
+    return int(value) if math.isfinite(value) and float(value).is_integer() else _round(value)
+
+
+def _round(value: float) -> float:
+    if not math.isfinite(value):
+        return value
+    return float(f"{value:.6g}")
