@@ -11,6 +11,7 @@ import typer
 from maskaudit.cli import (  # noqa: F401  (registers the commands)
     init_command,
     registry_commands,
+    replay_command,
     report_command,
     scan_command,
 )

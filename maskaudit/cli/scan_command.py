@@ -15,6 +15,8 @@ from maskaudit.cli.app import app, split_list
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
 from maskaudit.output import append_step_summary, atomic_write_text, default_out_dir, write_outputs
+from maskaudit.replay.cli_help import PIPELINE_HELP, PREPROCESS_HELP
+from maskaudit.replay.run import prepare_replay, replay_audit
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, parse_labels
 
@@ -76,6 +78,11 @@ def scan(
                                             "or pyproject.toml [tool.maskaudit], walking up from the manifest)"),
     baseline: Path | None = typer.Option(None, "--baseline", help="accepted findings: fail only on findings not in it"),
     write_baseline: Path | None = typer.Option(None, "--write-baseline", help="record every current finding here"),
+    pipeline: str | None = typer.Option(None, "--pipeline", help=PIPELINE_HELP),
+    preprocess: str = typer.Option("none", "--preprocess", help=PREPROCESS_HELP),
+    replay_samples: int = typer.Option(64, "--replay-samples", help="rows to replay, stratified by split"),
+    replay_repeats: int = typer.Option(8, "--replay-repeats", help="augmented draws per replayed row"),
+    seed: int = typer.Option(0, "--seed", help="replay seed: same seed, same report"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -94,8 +101,11 @@ def scan(
     if root is not None and not root.is_dir():
         raise UsageError(f"--root {root} is not a folder")
     accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
+    replay = prepare_replay(pipeline, preprocess, replay_samples, replay_repeats, seed, config.workers)
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty())
+    if replay is not None:
+        run = replay_audit(run, settings, replay)
     if write_baseline is not None:
         try:
             atomic_write_text(write_baseline, render_baseline(run.report.findings))

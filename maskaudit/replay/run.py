@@ -133,10 +133,33 @@ def run_replay(
     return findings, pipeline_section(facts, findings)
 
 
-def replay_audit(run: AuditRun, settings: Settings, options: ReplayOptions) -> AuditRun:
+@dataclass(frozen=True)
+class PreparedReplay:
+    """Options checked and the pipeline loaded, before any file is scanned: usage errors come first."""
+
+    options: ReplayOptions
+    loaded: LoadedPipeline
+
+
+def prepare_replay(
+    pipeline: str | None, preprocess: str = "none", samples: int = 64, repeats: int = 8, seed: int = 0,
+    workers: int | None = None,
+) -> PreparedReplay | None:
+    """None without --pipeline; otherwise the validated options and the loaded pipeline."""
+    if pipeline is None:
+        return None
+    from maskaudit.api import default_workers
+
+    options = ReplayOptions(pipeline, preprocess, samples, repeats, seed, workers or default_workers())
+    options.validate()
+    parse_preprocess(preprocess)
+    return PreparedReplay(options, load_pipeline(pipeline))
+
+
+def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> AuditRun:
     """A finished scan with the replay added: pipeline findings merged and the section attached."""
     rows = [RowRef(f.row, f.split, f.image_path, f.mask_path)
             for f in run.facts if f.row not in run.dropped and f.image is not None]
-    findings, section = run_replay(rows, Path(run.report.manifest.root), settings, options)
+    findings, section = run_replay(rows, Path(run.report.manifest.root), settings, replay.options, replay.loaded)
     merged = tuple(sorted((*run.report.findings, *findings), key=sort_key))
     return replace(run, report=replace(run.report, findings=merged, pipeline=section))

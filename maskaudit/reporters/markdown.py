@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from maskaudit.checks.registry import find_check
 from maskaudit.findings import Finding
+from maskaudit.replay.markdown import render_pipeline
 from maskaudit.report import Report
 
 ROWS_PER_CHECK = 20
@@ -49,6 +50,8 @@ def render_markdown(report: Report) -> str:
                 f"| {_cell(name)} | {stats.get('rows', 0)} | {stats.get('rows_kept', '')} | "
                 f"{stats.get('empty_share', 0):.1%} | {_cell(shares or '-')} | {_cell(stats.get('encoding') or '-')} |"
             )
+    if report.pipeline is not None:
+        lines += render_pipeline(report.pipeline)
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
         grouped[finding.check].append(finding)

@@ -1,0 +1,37 @@
+"""`maskaudit replay` without a scan: read only the manifest, decode only the sampled rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from maskaudit.manifest import detect_columns, open_manifest
+from maskaudit.replay.run import PreparedReplay, run_replay
+from maskaudit.replay.sampling import RowRef
+from maskaudit.report import ManifestInfo, Report
+from maskaudit.scan import iter_specs
+from maskaudit.settings import Settings
+
+
+def replay_manifest(
+    manifest_path: Path, settings: Settings, replay: PreparedReplay, *, root: Path | None = None,
+    columns: dict[str, str | None] | None = None,
+) -> Report:
+    """A report holding only the pipeline findings and the pipeline section."""
+    manifest = open_manifest(manifest_path)
+    chosen = detect_columns(manifest, columns or {})
+    base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
+    refs = [RowRef(spec.row, spec.split, spec.image_path, spec.mask_path) for spec in iter_specs(manifest, chosen)]
+    findings, section = run_replay(refs, base, settings, replay.options, replay.loaded)
+    return Report(
+        manifest=ManifestInfo(
+            path=str(manifest_path), format=manifest.kind, rows=len(refs), content_hash=manifest.content_hash(),
+            columns=chosen.to_dict(), root=str(base),
+        ),
+        settings=settings.to_dict(),
+        findings=tuple(findings),
+        rows_kept=len(refs),
+        rows_dropped=0,
+        splits={},
+        fail_on=settings.fail_on.value,
+        pipeline=section,
+    )
