@@ -39,8 +39,8 @@ class ScanConfig:
     thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     baseline: Path | None = None
     workers: int | None = None
-    pipeline: Path | None = None
-    preprocess: Path | None = None
+    pipeline: str | None = None
+    preprocess: str | None = None
     replay_samples: int | None = None
     replay_repeats: int | None = None
     seed: int | None = None
@@ -127,6 +127,20 @@ class _Reader:
         candidate = Path(self.text(key, value)).expanduser()
         return candidate if candidate.is_absolute() else self.base / candidate
 
+    def spec(self, key: str, value: Any) -> str:
+        """A pipeline or preprocess spec; a file it names (file.py:name, .json, .yaml) is relative to this file."""
+        text = self.text(key, value)
+        target, colon, name = text.rpartition(":")
+        if colon and target.endswith(".py"):
+            return f"{self._near(target)}:{name}"
+        if not colon and Path(text).suffix.lower() in (".json", ".yaml", ".yml"):
+            return self._near(text)
+        return text
+
+    def _near(self, text: str) -> str:
+        candidate = Path(text).expanduser()
+        return str(candidate if candidate.is_absolute() else self.base / candidate)
+
     def integer(self, key: str, value: Any, minimum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
             raise self.fail(key, value, "an integer" + (f" >= {minimum}" if minimum is not None else ""))
@@ -188,11 +202,11 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "checks": lambda r, k, v: _per_check(r, k, v),
     "baseline": _Reader.path,
     "workers": lambda r, k, v: r.integer(k, v, 1),
-    "pipeline": _Reader.path,
-    "preprocess": _Reader.path,
+    "pipeline": _Reader.spec,
+    "preprocess": _Reader.spec,
     "replay_samples": lambda r, k, v: r.integer(k, v, 1),
     "replay_repeats": lambda r, k, v: r.integer(k, v, 1),
-    "seed": _Reader.integer,
+    "seed": lambda r, k, v: r.integer(k, v, 0),
 }
 
 

@@ -7,7 +7,7 @@ corrupt file never breaks anything; its picture is left out with a note saying w
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from maskaudit.scan import resolve
 THUMB_SIZE = 96
 PER_CHECK = 3
 MAX_ROWS = 48
+REPLAY_SAMPLES = 4
 # Label colours for the overlay (RGB), picked by label value.
 PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240))
 ALPHA = 0.45
@@ -163,13 +164,61 @@ def flagged_rows(findings: Iterable[Finding], per_check: int = PER_CHECK) -> dic
     return chosen
 
 
+def picture(image: NDArray[Any], mask: NDArray[Any] | None) -> str:
+    rgb = shrink(to_rgb(plane(Decoded(np.asarray(image), "array"))))
+    if mask is None:
+        return data_uri(rgb, "jpeg")
+    return data_uri(overlay(rgb, shrink(label_map(np.asarray(mask)), nearest=True)), "jpeg")
+
+
+def replay_thumbnails(pipeline: Mapping[str, Any], facts: Sequence[RowFacts], root: Path,
+                      count: int = REPLAY_SAMPLES) -> dict[str, dict[str, Any]]:
+    """A few replayed rows before and after one draw of the pipeline, keyed "replay:<row>".
+
+    Reads only the replay's report section (spec, preprocess, sampled rows, seed); when the pipeline cannot be
+    loaded again, there are simply no pictures.
+    """
+    spec, rows = pipeline.get("spec"), pipeline.get("rows")
+    if not isinstance(spec, str) or not isinstance(rows, list):
+        return {}
+    try:
+        from maskaudit.replay.preprocess import parse_preprocess
+        from maskaudit.replay.sampling import RowRef, load_samples
+        from maskaudit.replay.spec import load_pipeline
+
+        compose = load_pipeline(spec).compose
+        _, preprocess = parse_preprocess(str(pipeline.get("preprocess") or "none"))
+        by_row = {row.row: row for row in facts}
+        refs = [RowRef(r.row, r.split, r.image_path, r.mask_path)
+                for number in rows[:count] if (r := by_row.get(number)) is not None and r.image_path]
+        samples, _ = load_samples(refs, root, preprocess)
+    except Exception:  # the replay already reported why its pipeline or rows fail; pictures are optional
+        return {}
+    stored_seed = pipeline.get("seed")
+    seed = stored_seed if isinstance(stored_seed, int) else 0
+    thumbs: dict[str, dict[str, Any]] = {}
+    for position, sample in enumerate(samples):
+        entry: dict[str, Any] = {"check": "replay", "row_id": by_row[sample.row].identity, "note": None}
+        try:
+            compose.set_random_seed(seed + position)
+            out = compose(**({"image": sample.image} | ({"mask": sample.mask} if sample.mask is not None else {})))
+            entry["pictures"] = [{"label": "before", "src": picture(sample.image, sample.mask)},
+                                 {"label": "after", "src": picture(out["image"], out.get("mask"))}]
+        except Exception as exc:  # a transform that raises on this row loses its picture, nothing else
+            entry["pictures"], entry["note"] = [], f"replay failed ({type(exc).__name__})"
+        thumbs[f"replay:{sample.row}"] = entry
+    return thumbs
+
+
 def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path,
-                    per_check: int = PER_CHECK) -> dict[str, dict[str, Any]]:
-    """Thumbnails keyed by row number (as text, as JSON keys are)."""
+                    per_check: int = PER_CHECK, pipeline: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Thumbnails keyed by row number (as text, as JSON keys are), plus replay samples when a replay ran."""
     by_row = {row.row: row for row in facts}
     thumbs: dict[str, dict[str, Any]] = {}
     for row_number, check in flagged_rows(findings, per_check).items():
         row = by_row.get(row_number)
         if row is not None:
             thumbs[str(row_number)] = {"check": check, **row_thumbnail(row, check, root)}
+    if pipeline:
+        thumbs.update(replay_thumbnails(pipeline, facts, root))
     return thumbs

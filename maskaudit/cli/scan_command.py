@@ -79,17 +79,20 @@ def scan(
     baseline: Path | None = typer.Option(None, "--baseline", help="accepted findings: fail only on findings not in it"),
     write_baseline: Path | None = typer.Option(None, "--write-baseline", help="record every current finding here"),
     pipeline: str | None = typer.Option(None, "--pipeline", help=PIPELINE_HELP),
-    preprocess: str = typer.Option("none", "--preprocess", help=PREPROCESS_HELP),
-    replay_samples: int = typer.Option(64, "--replay-samples", help="rows to replay, stratified by split"),
-    replay_repeats: int = typer.Option(8, "--replay-repeats", help="augmented draws per replayed row"),
-    seed: int = typer.Option(0, "--seed", help="replay seed: same seed, same report"),
+    preprocess: str | None = typer.Option(None, "--preprocess", help=PREPROCESS_HELP + " (default: none)"),
+    replay_samples: int | None = typer.Option(None, "--replay-samples", help="rows to replay, stratified by split "
+                                              "(default: 64)"),
+    replay_repeats: int | None = typer.Option(None, "--replay-repeats", help="augmented draws per replayed row "
+                                              "(default: 8)"),
+    seed: int | None = typer.Option(None, "--seed", help="replay seed: same seed, same report (default: 0)"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
                     "group": group_col, "id": id_col}
     config = resolve_config(manifest, config_file).merged_with(
         columns=flag_columns, root=root, labels=labels, ignore_index=ignore_index, select=select, ignore=ignore,
-        drop=drop, fail_on=fail_on, workers=workers, baseline=baseline,
+        drop=drop, fail_on=fail_on, workers=workers, baseline=baseline, pipeline=pipeline, preprocess=preprocess,
+        replay_samples=replay_samples, replay_repeats=replay_repeats, seed=seed,
     )
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
@@ -101,7 +104,12 @@ def scan(
     if root is not None and not root.is_dir():
         raise UsageError(f"--root {root} is not a folder")
     accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
-    replay = prepare_replay(pipeline, preprocess, replay_samples, replay_repeats, seed, config.workers)
+    replay = prepare_replay(
+        config.pipeline, config.preprocess if config.preprocess is not None else "none",
+        config.replay_samples if config.replay_samples is not None else 64,
+        config.replay_repeats if config.replay_repeats is not None else 8,
+        config.seed if config.seed is not None else 0, config.workers,
+    )
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty())
     if replay is not None:

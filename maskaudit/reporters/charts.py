@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
+from typing import Any
 
 SERIES_COLOURS = ("#3b6fb6", "#e07b39", "#5aa469", "#a05195")
 BAR_HEIGHT = 16
@@ -93,3 +94,50 @@ def _open(width: int, height: int, title: str) -> str:
 
 def _short(text: str, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _stat(stats: Mapping[str, Any], key: str) -> float | None:
+    value = stats.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def range_chart(rows: Sequence[tuple[str, Mapping[str, Any]]], title: str, width: int = 520) -> str:
+    """One row per distribution: a line from min to max, a box for mean +- std, a tick at the mean."""
+    usable = []
+    for label, stats in rows:
+        low, high, mean, std = (_stat(stats, k) for k in ("min", "max", "mean", "std"))
+        if low is not None and high is not None:
+            usable.append((label, low, high, mean, std))
+    if not usable:
+        return ""
+    start = min(r[1] for r in usable)
+    stop = max(r[2] for r in usable)
+    span = (stop - start) or 1.0
+    plot = width - LABEL_WIDTH - 16
+    height = 40 + len(usable) * (BAR_HEIGHT + 6)
+
+    def x(value: float) -> float:
+        return LABEL_WIDTH + (min(max(value, start), stop) - start) / span * plot
+
+    parts = [_open(width, height, title), f'<text x="0" y="14" class="chart-title">{escape(title)}</text>']
+    for index, (label, low, high, mean, std) in enumerate(usable):
+        y = 24 + index * (BAR_HEIGHT + 6)
+        middle = y + BAR_HEIGHT / 2
+        detail = f"min {low:.4g}, max {high:.4g}" + (f", mean {mean:.4g}" if mean is not None else "") + (
+            f", std {std:.4g}" if std is not None else "")
+        parts.append(f'<text x="{LABEL_WIDTH - 6}" y="{y + 12}" text-anchor="end">{escape(_short(label))}</text>')
+        parts.append(f'<line x1="{x(low):.1f}" y1="{middle}" x2="{x(high):.1f}" y2="{middle}" stroke="#777">'
+                     f"<title>{escape(label)}: {detail}</title></line>")
+        if mean is not None and std is not None:
+            left, right = x(max(mean - std, low)), x(min(mean + std, high))
+            parts.append(f'<rect x="{left:.1f}" y="{y + 2}" width="{max(right - left, 1):.1f}" '
+                         f'height="{BAR_HEIGHT - 4}" fill="{SERIES_COLOURS[index % len(SERIES_COLOURS)]}" '
+                         f'opacity="0.7"><title>{escape(label)}: {detail}</title></rect>')
+        if mean is not None:
+            parts.append(f'<line x1="{x(mean):.1f}" y1="{y}" x2="{x(mean):.1f}" y2="{y + BAR_HEIGHT}" stroke="#000"/>')
+    parts.append(f'<text x="{LABEL_WIDTH}" y="{height - 4}">{start:.4g}</text>')
+    parts.append(f'<text x="{LABEL_WIDTH + plot}" y="{height - 4}" text-anchor="end">{stop:.4g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -18,7 +18,7 @@ from maskaudit.checks.base import DOC_SECTIONS
 from maskaudit.checks.registry import find_check
 from maskaudit.findings import Finding
 from maskaudit.report import Report
-from maskaudit.reporters.charts import bar_chart, histogram_chart
+from maskaudit.reporters.charts import bar_chart, histogram_chart, range_chart
 
 ROWS_PER_CHECK = 50
 TOP_LABELS = 15
@@ -77,7 +77,7 @@ def render_html(report: Report) -> str:
     for name in report.counts_by_check:
         body.append(render_check(report, name, grouped[name]))
     if report.pipeline:
-        body.append(render_pipeline(report.pipeline))
+        body.append(render_pipeline(report.pipeline, report.thumbnails))
     body.append(f'<footer><p class="more">maskaudit {text(report.tool_version)}, report schema '
                 f"{text(report.schema_version)}.</p></footer>")
     return (
@@ -241,31 +241,36 @@ def render_check(report: Report, name: str, findings: Sequence[Finding]) -> str:
 # --- augmentation replay ----------------------------------------------------------------------------------
 
 MEASURES = {
-    "mean_shift": ("mean shift", ("mean_shift", "mean_delta", "shift")),
-    "std_ratio": ("std ratio", ("std_ratio", "scale_ratio")),
-    "nan_share": ("NaN share", ("nan_share", "nan_fraction", "non_finite_share")),
+    "mean_shift": ("mean shift (input std)", ("mean_shift_std", "mean_shift")),
+    "std_ratio": ("std ratio", ("std_ratio",)),
+    "nan_share": ("NaN share after", ("nan_share",)),
 }
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _transforms(pipeline: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    for key in ("transforms", "steps", "flat"):
-        value = pipeline.get(key)
-        if isinstance(value, list):
-            return [t for t in value if isinstance(t, Mapping)]
-    return []
+    value = pipeline.get("transforms")
+    return [t for t in value if isinstance(t, Mapping)] if isinstance(value, list) else []
 
 
-def _transform_name(transform: Mapping[str, Any], index: int) -> str:
-    for key in ("name", "transform", "class", "type"):
-        if isinstance(transform.get(key), str):
-            return f"{index}. {transform[key]}"
-    return f"{index}. step"
+def _transform_name(transform: Mapping[str, Any], position: int) -> str:
+    index = transform.get("index", position)
+    name = next((transform[k] for k in ("name", "transform", "class") if isinstance(transform.get(k), str)), "step")
+    return f"{index}:{name}"
+
+
+def _places(transform: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Where a transform's measures may sit: on it, under measures, or in the measured output."""
+    measures = _mapping(transform.get("measures"))
+    return [transform, measures, _mapping(measures.get("output")), _mapping(transform.get("stats"))]
 
 
 def _measure(transform: Mapping[str, Any], keys: Iterable[str]) -> float | None:
-    nested = [transform[k] for k in ("measures", "stats", "metrics") if isinstance(transform.get(k), Mapping)]
-    places = [transform, *nested]
-    for place in places:
+    for place in _places(transform):
         for key in keys:
             value = place.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
@@ -276,83 +281,87 @@ def _measure(transform: Mapping[str, Any], keys: Iterable[str]) -> float | None:
 def _scalars(mapping: Mapping[str, Any]) -> str:
     rows = []
     for key, value in mapping.items():
-        if isinstance(value, (str, int, float, bool)) or value is None:
+        if isinstance(value, (str, int, float, bool)):
             rows.append(f"<tr><th>{text(key)}</th><td>{text(value)}</td></tr>")
-        elif isinstance(value, Mapping) and all(isinstance(v, (str, int, float, bool)) for v in value.values()):
-            inner = ", ".join(f"{text(k)}: {text(v)}" for k, v in value.items())
-            rows.append(f"<tr><th>{text(key)}</th><td>{inner}</td></tr>")
     return f"<table>{''.join(rows)}</table>" if rows else ""
 
 
-def _before_after(transform: Mapping[str, Any]) -> str:
-    """Before/after intensity histograms, in whichever of the usual shapes the replay stored them."""
-    places = [transform] + [transform[k] for k in ("measures", "stats", "histogram", "histograms")
-                            if isinstance(transform.get(k), Mapping)]
-    for place in places:
-        edges = place.get("edges")
-        before, after = place.get("before"), place.get("after")
-        if isinstance(before, Mapping) and isinstance(after, Mapping):
-            first, second = _histogram(before), _histogram(after)
-            if first and second:
-                return histogram_chart(first[0], [("before", first[1]), ("after", second[1][: len(first[1])])],
-                                       "Intensity before and after")
-        if isinstance(edges, list) and isinstance(before, list) and isinstance(after, list):
-            parsed = _histogram({"edges": edges, "counts": before})
-            if parsed:
-                return histogram_chart(parsed[0], [("before", parsed[1]), ("after", [int(a) for a in after])],
-                                       "Intensity before and after")
-        first = _histogram(place.get("histogram_before") or place.get("before_histogram"))
-        second = _histogram(place.get("histogram_after") or place.get("after_histogram"))
+def _before_after(transform: Mapping[str, Any], name: str) -> str:
+    """Before/after intensity of one transform: histograms when stored, else its min, max, mean and std."""
+    for place in [*_places(transform), _mapping(transform.get("histogram"))]:
+        first = _histogram(place.get("histogram_before") or place.get("before"))
+        second = _histogram(place.get("histogram_after") or place.get("after"))
         if first and second:
-            return histogram_chart(first[0], [("before", first[1]), ("after", second[1])],
-                                   "Intensity before and after")
-    return ""
+            return (histogram_chart(first[0], [("before", first[1])], f"Intensity before {name}")
+                    + histogram_chart(second[0], [("after", second[1])], f"Intensity after {name}"))
+    measures = _mapping(transform.get("measures"))
+    return range_chart([("before", _mapping(measures.get("input"))), ("after", _mapping(measures.get("output")))],
+                       f"Intensity before and after {name} (min-max, mean +- std)")
 
 
-def _samples(pipeline: Mapping[str, Any]) -> str:
-    samples = pipeline.get("samples") or pipeline.get("thumbnails") or []
-    if isinstance(samples, Mapping):
-        samples = list(samples.values())
+def _worst(transforms: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], str] | None:
+    """The transform with the most severe findings, then the largest change of the image distribution."""
+    best: tuple[tuple[int, float], Mapping[str, Any], str] | None = None
+    for position, transform in enumerate(transforms):
+        listed = transform.get("findings")
+        found: list[Any] = listed if isinstance(listed, list) else []
+        rank = max((SEVERITY_RANK.get(str(_mapping(f).get("severity")), 0) for f in found), default=0)
+        shift = _measure(transform, MEASURES["mean_shift"][1]) or 0.0
+        ratio = _measure(transform, MEASURES["std_ratio"][1])
+        nan = _measure(transform, MEASURES["nan_share"][1]) or 0.0
+        change = abs(shift) + (abs(math.log(ratio)) if ratio and ratio > 0 else 0.0) + 10 * nan
+        key = (rank, change)
+        if best is None or key > best[0]:
+            best = (key, transform, _transform_name(transform, position))
+    return None if best is None else (best[1], best[2])
+
+
+def _samples(thumbnails: Mapping[str, Any]) -> str:
     figures = []
-    for index, sample in enumerate(samples if isinstance(samples, list) else []):
-        if not isinstance(sample, Mapping):
+    for key, sample in thumbnails.items():
+        if not str(key).startswith("replay:") or not isinstance(sample, Mapping):
             continue
-        name = str(sample.get("row_id") or sample.get("row") or index)
-        pictures = [image_tag(sample[k], f"{name} {k}") for k in ("before", "after") if k in sample]
-        if pictures:
-            caption = f"<figcaption>{text(name)}: before, after</figcaption>"
-            figures.append(f"<figure>{''.join(pictures)}{caption}</figure>")
+        name = f"row {str(key).split(':', 1)[1]}" + (f" ({sample['row_id']})" if sample.get("row_id") else "")
+        pictures = [p for p in sample.get("pictures") or [] if isinstance(p, Mapping)]
+        images = "".join(image_tag(p.get("src"), f"{name}: {p.get('label', '')}") for p in pictures)
+        note = f'<br><span class="note">{text(sample["note"])}</span>' if sample.get("note") else ""
+        labels = ", ".join(str(p.get("label", "")) for p in pictures)
+        figures.append(f"<figure>{images}<figcaption>{text(name)}: {text(labels)}{note}</figcaption></figure>")
     if not figures:
         return ""
     return f'<h3>Samples before and after augmentation</h3><div class="thumbs">{"".join(figures)}</div>'
 
 
-def render_pipeline(pipeline: Mapping[str, Any]) -> str:
+def _steps(pipeline: Mapping[str, Any]) -> str:
+    steps = [s for s in pipeline.get("steps") or [] if isinstance(s, Mapping)] \
+        if isinstance(pipeline.get("steps"), list) else []
+    if not steps:
+        return ""
+    rows = [("input", _mapping(_mapping(pipeline.get("input")).get("image")))]
+    for step in steps:
+        names = step.get("transforms")
+        label = ", ".join(str(n) for n in names) if isinstance(names, list) and names else str(step.get("step", ""))
+        rows.append((f"{step.get('step', '')}: {label}", _mapping(step.get("image"))))
+    return range_chart(rows, "Image distribution step by step (min-max, mean +- std)", width=640)
+
+
+def render_pipeline(pipeline: Mapping[str, Any], thumbnails: Mapping[str, Any] | None = None) -> str:
     """The replay section: whatever keys the replay stored; absent keys are skipped, never required."""
     parts = ['<section id="pipeline"><h2>Augmentation replay</h2>', _scalars(pipeline)]
-    for key in ("input_domain", "domain", "input"):
-        if isinstance(pipeline.get(key), Mapping):
-            parts.append(f"<h3>Input domain</h3>{_scalars(pipeline[key])}")
-            break
+    notes = pipeline.get("notes")
+    if isinstance(notes, list) and notes:
+        parts.append("<ul>" + "".join(f"<li>{text(n)}</li>" for n in notes) + "</ul>")
     transforms = _transforms(pipeline)
     charts = []
-    worst: tuple[float, Mapping[str, Any], str] | None = None
     for measure, (title, keys) in MEASURES.items():
-        items = []
-        for index, transform in enumerate(transforms):
-            value = _measure(transform, keys)
-            if value is not None:
-                name = _transform_name(transform, index)
-                items.append((name, value))
-                badness = abs(value - 1.0) if measure == "std_ratio" else abs(value)
-                if worst is None or badness > worst[0]:
-                    worst = (badness, transform, name)
+        items = [(_transform_name(t, i), v) for i, t in enumerate(transforms)
+                 if (v := _measure(t, keys)) is not None]
         charts.append(bar_chart(items, f"{title} per transform", ".3g",
                                 reference=1.0 if measure == "std_ratio" else None))
     if transforms:
         rows = []
         for index, transform in enumerate(transforms):
-            p = _measure(transform, ("effective_p", "p", "probability"))
+            p = _measure(transform, ("effective_p", "p"))
             cells = "".join(
                 f"<td class=\"num\">{'' if (v := _measure(transform, keys)) is None else format(v, '.3g')}</td>"
                 for _, keys in MEASURES.values()
@@ -362,10 +371,14 @@ def render_pipeline(pipeline: Mapping[str, Any]) -> str:
         parts.append("<h3>Transforms</h3><table><tr><th>transform</th><th>effective p</th>"
                      + "".join(f"<th>{t}</th>" for t, _ in MEASURES.values()) + "</tr>" + "".join(rows) + "</table>")
     parts.append(f'<div class="charts">{"".join(c for c in charts if c)}</div>')
+    worst = _worst(transforms)
     if worst is not None:
-        chart = _before_after(worst[1])
+        chart = _before_after(*worst)
         if chart:
-            parts.append(f"<h3>Worst transform: {text(worst[2])}</h3><div class=\"charts\">{chart}</div>")
-    parts.append(_samples(pipeline))
+            parts.append(f"<h3>Largest change: {text(worst[1])}</h3><div class=\"charts\">{chart}</div>")
+    steps = _steps(pipeline)
+    if steps:
+        parts.append(f'<h3>Step by step</h3><div class="charts">{steps}</div>')
+    parts.append(_samples(thumbnails or {}))
     parts.append("</section>")
     return "".join(p for p in parts if p)

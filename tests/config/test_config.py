@@ -136,9 +136,12 @@ def test_pyproject_named_explicitly_needs_the_table(tmp_path: Path) -> None:
 
 
 def test_pipeline_and_replay_keys_are_accepted(tmp_path: Path) -> None:
-    config = parse_config({"pipeline": "aug.yaml", "preprocess": "pre.yaml", "replay-samples": 8,
+    config = parse_config({"pipeline": "aug.yaml", "preprocess": "zscore", "replay-samples": 8,
                            "replay_repeats": 2, "seed": 7, "workers": 2}, tmp_path / "maskaudit.toml")
-    assert config.pipeline == tmp_path / "aug.yaml" and config.preprocess == tmp_path / "pre.yaml"
+    assert config.pipeline == str(tmp_path / "aug.yaml") and config.preprocess == "zscore"
+    source = tmp_path / "maskaudit.toml"
+    assert parse_config({"pipeline": "lib/aug.py:build"}, source).pipeline == f"{tmp_path / 'lib/aug.py'}:build"
+    assert parse_config({"pipeline": "mypkg.augment:build"}, source).pipeline == "mypkg.augment:build"
     assert (config.replay_samples, config.replay_repeats, config.seed, config.workers) == (8, 2, 7, 2)
     merged = config.merged_with(replay_samples=16, seed=None)
     assert (merged.replay_samples, merged.seed) == (16, 7)

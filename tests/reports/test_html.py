@@ -112,22 +112,24 @@ PIPELINE = {
                        "after": {"edges": [-2, -1, 0, 1, 2], "counts": [3, 8, 5, 1]}}},
         {"name": "<b>Evil</b>", "p": 0.1, "nan_share": 0.25},
     ],
-    "samples": [{"row_id": "case-000", "before": "data:image/png;base64,iVBORw0KGgo=",
-                 "after": "https://example.com/x.png"}],
 }
+SAMPLES = {"replay:0": {"check": "replay", "row_id": "case-000", "note": None, "pictures": [
+    {"label": "before", "src": "data:image/png;base64,iVBORw0KGgo="},
+    {"label": "after", "src": "https://example.com/x.png"}]}}
 
 
 def test_replay_section_renders_what_it_finds(demo_out: Path) -> None:
-    report = replace(load_report(demo_out / "report.json"), pipeline=PIPELINE)
+    report = replace(load_report(demo_out / "report.json"), pipeline=PIPELINE, thumbnails=SAMPLES)
     html = render_html(report)
     assert '<section id="pipeline">' in html
-    for title in ("mean shift per transform", "std ratio per transform", "NaN share per transform"):
+    for title in ("mean shift (input std) per transform", "std ratio per transform", "NaN share after per transform"):
         assert title in html
-    assert "Worst transform: 1. Normalize" in html and "Intensity before and after" in html
+    assert "Largest change: 1:Normalize" in html
+    assert "Intensity before 1:Normalize" in html and "Intensity after 1:Normalize" in html
     assert "&lt;b&gt;Evil&lt;/b&gt;" in html and "<b>Evil" not in html
+    assert "Samples before and after augmentation" in html
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in html
-    assert "example.com" not in html.split("picture not inline")[0].rsplit("<figure>", 1)[-1]
-    assert "https://" not in html
+    assert "picture not inline, left out" in html and "https://" not in html
 
 
 @pytest.mark.parametrize("pipeline", [{}, {"transforms": "nope"}, {"transforms": [1, None, {"name": 3}]},

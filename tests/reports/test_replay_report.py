@@ -1,0 +1,41 @@
+"""The replay's report section, rendered: per-transform charts, the largest change, samples before and after.
+
+Driven through `maskaudit scan --pipeline`, with the replay options coming from a config file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from maskaudit.cli import run
+from tests.reports.tiny_dataset import Row, make_dataset
+
+PIPELINE = '''
+import albumentations as A
+
+
+def darken(image, **kwargs):
+    return (image * 0.25).astype(image.dtype)
+
+
+def build():
+    return A.Compose([A.HorizontalFlip(p=0.5), A.Lambda(image=darken, name="darken", p=1.0)])
+'''
+
+
+def test_replay_section_has_charts_and_sample_pictures(tmp_path: Path) -> None:
+    manifest = make_dataset(tmp_path / "data", [Row(f"r{i}") for i in range(6)])
+    (tmp_path / "data" / "augment.py").write_text(PIPELINE)
+    (tmp_path / "data" / "maskaudit.toml").write_text(
+        'pipeline = "augment.py:build"\nreplay_samples = 4\nreplay_repeats = 2\nseed = 3\nfail_on = "never"\n')
+    assert run(["scan", str(manifest), "--out", str(tmp_path / "out"), "--quiet", "--replay-samples", "3"]) == 0
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["pipeline"]["samples"] == 3 and saved["pipeline"]["seed"] == 3
+    samples = {k: v for k, v in saved["thumbnails"].items() if k.startswith("replay:")}
+    assert len(samples) == 3
+    assert all([p["label"] for p in s["pictures"]] == ["before", "after"] for s in samples.values())
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert '<section id="pipeline">' in html and "Samples before and after augmentation" in html
+    assert "mean shift (input std) per transform" in html and "std ratio per transform" in html
+    assert "Largest change: 1:Lambda" in html and "Image distribution step by step" in html
