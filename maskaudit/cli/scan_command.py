@@ -129,6 +129,6 @@ def scan(
         raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
     append_step_summary(report)
     if not quiet:
-        typer.echo(render_terminal(report, {"report": str(paths["report_md"]),
+        typer.echo(render_terminal(report, {"report": str(paths["report_md"]), "html report": str(paths["report_html"]),
                                             "filtered manifest": str(paths["filtered_manifest"])}), nl=False)
     raise typer.Exit(1 if report.failed() else 0)

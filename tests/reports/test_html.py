@@ -164,3 +164,12 @@ def test_github_step_summary_is_appended(tmp_path: Path, monkeypatch: pytest.Mon
     assert run(["scan", str(manifest), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     text = summary.read_text()
     assert text.startswith("earlier step\n## maskaudit\n") and "| empty-mask | M002 | warning | 1 |" in text
+
+
+def test_clean_dataset_reports_a_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = make_dataset(tmp_path / "data", [Row("a"), Row("b")])
+    assert run(["scan", str(manifest), "--out", str(tmp_path / "out")]) == 0
+    assert f"html report: {tmp_path / 'out' / 'report.html'}" in capsys.readouterr().out
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert '<p id="verdict" class="verdict pass">PASS: no findings</p>' in html
+    assert "No check fired." in html and 'class="check"' not in html
