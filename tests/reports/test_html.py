@@ -173,3 +173,16 @@ def test_clean_dataset_reports_a_pass(tmp_path: Path, capsys: pytest.CaptureFixt
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert '<p id="verdict" class="verdict pass">PASS: no findings</p>' in html
     assert "No check fired." in html and 'class="check"' not in html
+
+
+def test_long_tables_are_capped_with_a_pointer_to_the_facts(demo_out: Path) -> None:
+    from maskaudit.findings import Finding, Severity
+    from maskaudit.reporters.html import ROWS_PER_CHECK
+
+    report = load_report(demo_out / "report.json")
+    many = tuple(Finding("M002", "empty-mask", Severity.WARNING, f"empty {i}", row=i, row_id=f"id-{i}")
+                 for i in range(ROWS_PER_CHECK + 7))
+    html = render_html(replace(report, findings=many))
+    section = html.split('id="check-empty-mask"', 1)[1]
+    assert section.count("<td>row ") == ROWS_PER_CHECK
+    assert "7 more: see report.json" in section and "train.facts.parquet" in section
