@@ -30,6 +30,12 @@ def default_out_dir(manifest_path: Path) -> Path:
     return manifest_path.parent / f"{stem}.maskaudit"
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
     """Write through a temporary file in the same folder, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +45,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -214,3 +214,12 @@ def test_python_api_and_module_entry_point(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "maskaudit", "explain", "lossy-mask"], capture_output=True,
                             text=True, check=False)
     assert result.returncode == 0 and "How to fix:" in result.stdout
+
+
+def test_outputs_are_readable_like_any_new_file(demo_scan: Path) -> None:
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("report.json", "report.md", "train.filtered.parquet", "train.facts.parquet"):
+        assert (demo_scan / name).stat().st_mode & 0o777 == 0o666 & ~umask
