@@ -136,8 +136,22 @@ def _replay_sample(
     return result
 
 
+def reseed(node: A.BasicTransform | A.BaseCompose, seed: int) -> int:
+    """Give every transform and container its own generator; returns the next free seed.
+
+    `set_random_seed` hands every child the same seed, so nested probability gates would draw the same
+    number and fire together; training (unseeded) draws them independently.
+    """
+    node.set_random_seed(seed)
+    following = seed + 1
+    if isinstance(node, A.BaseCompose):
+        for child in node.transforms:
+            following = reseed(child, following)
+    return following
+
+
 def _call(compose: A.Compose, seed: int, image: Array, mask: Array | None) -> tuple[Array, Array | None]:
-    compose.set_random_seed(seed)
+    reseed(compose, seed)
     data: dict[str, Any] = {"image": image}
     if mask is not None:
         data["mask"] = mask

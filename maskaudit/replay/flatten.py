@@ -97,8 +97,10 @@ def inclusion(container: A.BaseCompose, position: int) -> float:
 def _walk(
     node: A.BasicTransform | A.BaseCompose, parent: float, path: str, forced: bool = False
 ) -> Iterator[tuple[str, float, A.BasicTransform]]:
-    """OneOf and OneOrOther apply their chosen child forced: that child's own p is skipped."""
-    own = 1.0 if forced or isinstance(node, A.OneOrOther) else float(node.p)
+    """OneOf and OneOrOther apply their chosen child forced: its own p is skipped, except by SomeOf,
+    which draws against its p even when forced, and OneOrOther, whose p only picks a side."""
+    honours_force = not isinstance(node, A.SomeOf)
+    own = 1.0 if (forced and honours_force) or isinstance(node, A.OneOrOther) else float(node.p)
     if not isinstance(node, A.BaseCompose):
         yield path, parent * own, node
         return
