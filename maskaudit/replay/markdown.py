@@ -43,7 +43,8 @@ def render_pipeline(section: Mapping[str, Any]) -> list[str]:
     lines.append(
         f"- Whole pipeline: mean {_num(image_in.get('mean'))} -> {_num(image_out.get('mean'))}, "
         f"std {_num(image_in.get('std'))} -> {_num(image_out.get('std'))}, negative share "
-        f"{_share(image_in.get('negative_share'))} -> {_share(image_out.get('negative_share'))}"
+        f"{_share(image_in.get('negative_share'))} -> {_share(image_out.get('negative_share'))}, "
+        f"mean shift {_num((section.get('overall') or {}).get('mean_shift_std'), '+.3f')} input std"
     )
     lines += [f"- Note: {_cell(note)}" for note in section.get("notes") or []]
     lines += [

@@ -67,7 +67,10 @@ def parse_preprocess(text: str) -> tuple[str, Preprocess]:
         raise UsageError(f"--preprocess {text}: {location} has no callable {name!r}")
 
     def call(image: Array) -> Array:
-        return np.asarray(fn(image))
+        try:
+            return np.asarray(fn(image))
+        except Exception as exc:  # user code may raise anything; the option is what the user can fix
+            raise UsageError(f"--preprocess {text}: {name}() raised {type(exc).__name__}: {exc}") from None
 
     return text, call
 

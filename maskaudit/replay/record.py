@@ -77,5 +77,15 @@ class ReplayFacts:
             "rows": list(self.rows), "keys": list(self.keys), "notes": list(self.notes),
             "transforms": [t.to_dict() for t in self.transforms],
             "steps": [dict(s) for s in self.steps],
-            "input": dict(self.source), "output": dict(self.final),
+            "input": dict(self.source), "output": dict(self.final), "overall": self.overall(),
         }
+
+    def overall(self) -> dict[str, float | None]:
+        """The final output against the input: mean shift in input standard deviations, and std ratio."""
+        before, after = self.source.get("image") or {}, self.final.get("image") or {}
+        values = [before.get("mean"), before.get("std"), after.get("mean"), after.get("std")]
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in values) or not before.get("std"):
+            return {"mean_shift_std": None, "std_ratio": None}
+        mean_in, std_in, mean_out, std_out = (float(v) for v in values)  # type: ignore[arg-type]
+        return {"mean_shift_std": float(f"{(mean_out - mean_in) / std_in:.6g}"),
+                "std_ratio": float(f"{std_out / std_in:.6g}")}
