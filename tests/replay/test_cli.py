@@ -92,3 +92,22 @@ def test_unusable_options_exit_2_with_one_line(
         err = capsys.readouterr().err
         assert code == 2
         assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_replay_reads_the_configuration_file(datasets: dict[str, Path], tmp_path: Path) -> None:
+    config = tmp_path / "maskaudit.toml"
+    config.write_text(f'pipeline = "{pipeline("gamma")}"\nreplay_samples = 4\nreplay_repeats = 2\nseed = 5\n')
+    out = tmp_path / "out"
+    code = run(["replay", str(datasets["zscore"]), "--config", str(config), "--out", str(out), "--quiet"])
+    section = json.loads((out / "replay.json").read_text())["pipeline"]
+    assert code == 1
+    assert (section["samples"], section["repeats"], section["seed"]) == (4, 2, 5)
+    code = run(["replay", str(datasets["zscore"]), "--config", str(config), "--out", str(out), "--quiet",
+                "--pipeline", pipeline("clean")])
+    assert code == 0
+
+
+def test_replay_without_a_pipeline_is_a_usage_error(datasets: dict[str, Path], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["replay", str(datasets["uint8"]), "--out", str(tmp_path)]) == 2
+    assert "needs --pipeline" in capsys.readouterr().err
