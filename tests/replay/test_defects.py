@@ -134,3 +134,10 @@ def test_posterize_quantizes_float_input(replay: Replay) -> None:
     assert ("pipeline-quantizes", "0:Posterize") in found(findings)
     untouched, _ = replay("uint8", pipeline("quantizes"))
     assert "pipeline-quantizes" not in {f.check for f in untouched}
+
+
+def test_normalize_on_zscored_images_flags_the_first(replay: Replay) -> None:
+    findings, section = replay("zscore", pipeline("normalize_twice"))
+    assert ("pipeline-double-normalize", "0:Normalize") in found(findings)
+    assert section["transforms"][0]["input_domain"] == "z-scored"
+    assert section["transforms"][0]["measures"]["std_ratio"] < 0.2
