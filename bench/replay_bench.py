@@ -60,7 +60,7 @@ def run_replay_bench() -> dict[str, Any]:
         "workers": options.workers,
         "samples": section["samples"],
         "transforms": len(section["transforms"]),
-        "findings": len(findings),
+        "findings": sorted(f"{f.check} {f.transform}" for f in findings),
     }
 
 
