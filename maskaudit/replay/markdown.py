@@ -47,6 +47,8 @@ def render_pipeline(section: Mapping[str, Any]) -> list[str]:
         f"mean shift {_num((section.get('overall') or {}).get('mean_shift_std'), '+.3f')} input std"
     )
     lines += [f"- Note: {_cell(note)}" for note in section.get("notes") or []]
+    if section.get("method"):
+        lines += ["", str(section["method"])]
     lines += [
         "", "| # | transform | effective p | findings | mean shift (std) | std ratio | negative before -> after "
         "| NaN/Inf after | on 1/255 grid | errors | masks emptied |",

@@ -11,6 +11,13 @@ from maskaudit.replay.flatten import NEAREST, Leaf
 from maskaudit.replay.preprocess import input_domain
 
 
+METHOD = (
+    "Each transform is forced alone (p=1) on every sample and repeat, on the data as it reaches it in the real "
+    "pipeline; the steps then run at their real probabilities, each container and transform with its own "
+    "generator, reseeded per sample, repeat and step."
+)
+
+
 @dataclass(frozen=True)
 class TransformFacts:
     leaf: Leaf
@@ -75,6 +82,7 @@ class ReplayFacts:
             "spec": self.spec, "spec_kind": self.kind, "preprocess": self.preprocess,
             "input_domain": self.domain, "samples": self.samples, "repeats": self.repeats, "seed": self.seed,
             "rows": list(self.rows), "keys": list(self.keys), "notes": list(self.notes),
+            "method": METHOD,
             "transforms": [t.to_dict() for t in self.transforms],
             "steps": [dict(s) for s in self.steps],
             "input": dict(self.source), "output": dict(self.final), "overall": self.overall(),
