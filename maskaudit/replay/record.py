@@ -10,7 +10,6 @@ from typing import Any
 from maskaudit.replay.flatten import NEAREST, Leaf
 from maskaudit.replay.preprocess import input_domain
 
-
 METHOD = (
     "Each transform is forced alone (p=1) on every sample and repeat, on the data as it reaches it in the real "
     "pipeline; the steps then run at their real probabilities, each container and transform with its own "
