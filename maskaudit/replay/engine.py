@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from maskaudit.errors import UsageError
 from maskaudit.replay.flatten import Leaf
 from maskaudit.replay.measures import LeafMeasure, StepMeasure
 from maskaudit.replay.stats import MaskStats, ValueStats, count_nonzero, label_set, labels_outside, subsample
@@ -63,6 +64,10 @@ def run_samples(
     Worker processes are forked so that they inherit the pipeline, user code included, without pickling it.
     """
     global _JOB
+    try:
+        copy.deepcopy(compose)
+    except Exception as exc:  # a transform holding an uncopyable object; training with workers would fail too
+        raise UsageError(f"--pipeline: the pipeline cannot be copied for the replay ({_one_line(exc)})") from None
     total = SampleResult([LeafMeasure() for _ in leaves], [StepMeasure() for _ in compose.transforms])
     _JOB = (compose, leaves, samples, repeats, seed)
     try:

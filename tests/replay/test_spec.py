@@ -89,3 +89,16 @@ def test_preprocess_names() -> None:
         parse_preprocess("standardise")
     with pytest.raises(UsageError, match="cannot import"):
         parse_preprocess("no_such_module_xyz:fn")
+
+
+def test_a_pipeline_that_cannot_be_copied_is_a_usage_error(replay: Replay, tmp_path: Path) -> None:
+    module = tmp_path / "uncopyable.py"
+    module.write_text(
+        "import threading\nimport albumentations as A\n\n"
+        "class Locked(A.ImageOnlyTransform):\n"
+        "    def __init__(self, p=1.0):\n        super().__init__(p=p)\n        self.lock = threading.Lock()\n\n"
+        "    def apply(self, img, **params):\n        return img\n\n"
+        "def build():\n    return A.Compose([Locked()])\n"
+    )
+    with pytest.raises(UsageError, match="cannot be copied"):
+        replay("uint8", f"{module}:build")
