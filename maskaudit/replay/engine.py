@@ -18,7 +18,15 @@ from numpy.typing import NDArray
 from maskaudit.errors import UsageError
 from maskaudit.replay.flatten import Leaf
 from maskaudit.replay.measures import LeafMeasure, StepMeasure
-from maskaudit.replay.stats import MaskStats, ValueStats, count_nonzero, label_set, labels_outside, subsample
+from maskaudit.replay.stats import (
+    MaskStats,
+    ValueStats,
+    count_nonzero,
+    histogram_span,
+    label_set,
+    labels_outside,
+    subsample,
+)
 
 PROBE_REPEATS = 2
 PROBE_FOREGROUND = 255
@@ -68,8 +76,12 @@ def run_samples(
         copy.deepcopy(compose)
     except Exception as exc:  # a transform holding an uncopyable object; training with workers would fail too
         raise UsageError(f"--pipeline: the pipeline cannot be copied for the replay ({_one_line(exc)})") from None
-    total = SampleResult([LeafMeasure() for _ in leaves], [StepMeasure() for _ in compose.transforms])
-    _JOB = (compose, leaves, samples, repeats, seed)
+    source = ValueStats()
+    for sample in samples:
+        source.add(sample.image)
+    span = histogram_span(source)
+    total = SampleResult([LeafMeasure.spanning(span) for _ in leaves], [StepMeasure() for _ in compose.transforms])
+    _JOB = (compose, leaves, samples, repeats, seed, span)
     try:
         if workers > 1 and len(samples) > 1 and "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
@@ -84,15 +96,17 @@ def run_samples(
     return total
 
 
-_JOB: tuple[A.Compose, Sequence[tuple[Leaf, A.BasicTransform]], Sequence[Sample], int, int] | None = None
+_JOB: tuple[
+    A.Compose, Sequence[tuple[Leaf, A.BasicTransform]], Sequence[Sample], int, int, tuple[float, float] | None
+] | None = None
 
 
 def _task(position: int) -> SampleResult:
     assert _JOB is not None
-    compose, leaves, samples, repeats, seed = _JOB
+    compose, leaves, samples, repeats, seed, span = _JOB
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _replay_sample(compose, leaves, samples[position], position, repeats, seed)
+        return _replay_sample(compose, leaves, samples[position], position, repeats, seed, span)
 
 
 def _seed(*parts: int) -> int:
@@ -108,14 +122,14 @@ def _wrap(transform: A.BasicTransform | A.BaseCompose, forced: bool) -> A.Compos
 
 def _replay_sample(
     compose: A.Compose, leaves: Sequence[tuple[Leaf, A.BasicTransform]], sample: Sample, position: int,
-    repeats: int, seed: int,
+    repeats: int, seed: int, span: tuple[float, float] | None,
 ) -> SampleResult:
     forced = [_wrap(transform, forced=True) for _, transform in leaves]
     steps = [_wrap(child, forced=False) for child in compose.transforms]
     by_step: dict[int, list[int]] = {}
     for leaf, _ in leaves:
         by_step.setdefault(leaf.step, []).append(leaf.index)
-    result = SampleResult([LeafMeasure() for _ in leaves], [StepMeasure() for _ in steps])
+    result = SampleResult([LeafMeasure.spanning(span) for _ in leaves], [StepMeasure() for _ in steps])
     gate = np.random.default_rng(_seed(seed, position, 7))
     cache = StateCache()
     for repeat in range(repeats):

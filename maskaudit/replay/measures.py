@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from maskaudit.replay.stats import MaskStats, ValueStats
+from maskaudit.replay.stats import Histogram, MaskStats, ValueStats
 
 MAX_VALUES_SHOWN = 16
 
@@ -27,6 +27,15 @@ class LeafMeasure:
     probe_new_values: set[float] = field(default_factory=set)
     misaligned: int = 0
     aligned_checked: int = 0
+
+    @classmethod
+    def spanning(cls, span: tuple[float, float] | None) -> LeafMeasure:
+        """A measure whose before/after values are also counted in histograms over `span`."""
+        measure = cls()
+        if span is not None:
+            measure.image_in.histogram = Histogram(*span)
+            measure.image_out.histogram = Histogram(*span)
+        return measure
 
     def merge(self, other: LeafMeasure) -> None:
         for name in ("runs", "errors", "nonempty_in", "emptied", "probe_runs", "misaligned", "aligned_checked"):
@@ -88,4 +97,6 @@ def leaf_record(measure: LeafMeasure) -> dict[str, Any]:
         "probe_new_values": shown(measure.probe_new_values),
         "misaligned": measure.misaligned,
         "alignment_checked": measure.aligned_checked,
+        "histogram_before": before.histogram.to_dict() if before.histogram else None,
+        "histogram_after": after.histogram.to_dict() if after.histogram else None,
     }

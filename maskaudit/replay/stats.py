@@ -29,6 +29,40 @@ def subsample(array: NDArray[Any]) -> NDArray[np.float64]:
     return flat.astype(np.float64)
 
 
+HISTOGRAM_BINS = 24
+
+
+@dataclass
+class Histogram:
+    """Counts of finite values over fixed edges; values beyond them land in the end bins."""
+
+    low: float
+    high: float
+    counts: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BINS)
+
+    def add(self, finite: NDArray[np.float64]) -> None:
+        scale = HISTOGRAM_BINS / (self.high - self.low)
+        bins = np.clip(((finite - self.low) * scale).astype(np.int64), 0, HISTOGRAM_BINS - 1)
+        for index, count in enumerate(np.bincount(bins, minlength=HISTOGRAM_BINS).tolist()):
+            self.counts[index] += int(count)
+
+    def merge(self, other: Histogram) -> None:
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+
+    def to_dict(self) -> dict[str, list[float] | list[int]]:
+        step = (self.high - self.low) / HISTOGRAM_BINS
+        return {"edges": [_round(self.low + i * step) for i in range(HISTOGRAM_BINS + 1)], "counts": self.counts}
+
+
+def histogram_span(stats: ValueStats, spread: float = 4.0) -> tuple[float, float] | None:
+    """Edges shared by every histogram of a replay: the input's mean +- 4 std, within its range."""
+    if not stats.finite or not math.isfinite(stats.std) or stats.maximum <= stats.minimum:
+        return None
+    low = max(stats.minimum, stats.mean - spread * stats.std)
+    high = min(stats.maximum, stats.mean + spread * stats.std)
+    return (low, high) if high > low else (stats.minimum, stats.maximum)
+
+
 @dataclass
 class ValueStats:
     """Pooled over many arrays: moments of finite values and shares of telling values."""
@@ -47,6 +81,7 @@ class ValueStats:
     inf: int = 0
     on_grid: int = 0
     dtypes: set[str] = field(default_factory=set)
+    histogram: Histogram | None = None
 
     def add(self, array: NDArray[Any]) -> None:
         data = subsample(array)
@@ -59,6 +94,8 @@ class ValueStats:
         self.inf += int(data.size - finite.size) - int(np.isnan(data).sum())
         if finite.size == 0:
             return
+        if self.histogram is not None:
+            self.histogram.add(finite)
         self.total += float(finite.sum())
         self.squares += float(np.square(finite).sum())
         self.minimum = min(self.minimum, float(finite.min()))
@@ -78,6 +115,8 @@ class ValueStats:
         self.minimum = min(self.minimum, other.minimum)
         self.maximum = max(self.maximum, other.maximum)
         self.dtypes |= other.dtypes
+        if self.histogram is not None and other.histogram is not None:
+            self.histogram.merge(other.histogram)
 
     @property
     def mean(self) -> float:

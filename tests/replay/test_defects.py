@@ -25,6 +25,11 @@ def test_clip_before_gamma_names_the_clip_on_zscored_data(replay: Replay) -> Non
     assert 0.3 < section["output"]["image"]["mean"] < 0.6
     clip = section["transforms"][1]
     assert clip["always"] and "np.clip" in clip["lambda_source"]
+    before, after = clip["measures"]["histogram_before"], clip["measures"]["histogram_after"]
+    assert before["edges"] == after["edges"] and sum(before["counts"]) == sum(after["counts"])
+    below_zero = [i for i, edge in enumerate(after["edges"][1:]) if edge <= 0]
+    assert below_zero and all(after["counts"][i] == 0 for i in below_zero)
+    assert max(after["counts"]) > 0.4 * sum(after["counts"])
 
 
 def test_clip_before_gamma_is_harmless_on_uint8(replay: Replay) -> None:
