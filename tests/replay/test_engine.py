@@ -9,8 +9,9 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from maskaudit.replay.engine import alignment, probe_pair, reseed
+from maskaudit.replay.engine import reseed
 from maskaudit.replay.flatten import flatten
+from maskaudit.replay.probe import alignment, probe_pair
 from maskaudit.replay.run import static_notes
 
 CORNER = {0: "none", 3: "horizontal", 12: "vertical", 15: "both"}
