@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: install dev browser demo test lint typecheck unit bench docs clean
+.PHONY: install dev browser demo demo-replay test lint typecheck unit bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ browser:
 
 demo: install
 	@status=0; $(BIN)/maskaudit scan fixtures/demo/train.parquet || status=$$?; \
-	echo; echo "Report: fixtures/demo/train.maskaudit/report.md (full data in report.json)"; \
+	echo; echo "Report: fixtures/demo/train.maskaudit/report.html (also report.md, report.json)"; \
 	echo "Exit code $$status: the demo dataset holds every defect maskaudit finds, so 1 (findings) is expected."; \
 	test $$status -le 1
 
@@ -52,3 +52,9 @@ docs: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache bench-data artifacts
+
+demo-replay: install
+	@status=0; $(BIN)/maskaudit replay fixtures/demo/train.parquet \
+		--pipeline fixtures/pipelines/pipelines.py:clip_then_gamma --preprocess zscore || status=$$?; \
+	echo; echo "Replay report: fixtures/demo/train.maskaudit/replay.md (the clip, transform 1, is named as the cause)"; \
+	test $$status -le 1
