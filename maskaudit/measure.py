@@ -35,6 +35,20 @@ MAX_VALUES = 1024
 MAX_COLORS = 16
 FEW_VALUES = 12  # a uint8 mask spanning at most this many values is counted value by value
 _FLOATS = tuple(float(v) for v in range(256))
+SHARED_LIMIT = 4096  # distinct shapes, dtype names and label sets kept as shared instances
+_SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
+_NAMES: dict[str, str] = {}
+_LABEL_SETS: dict[tuple[float, ...], tuple[float, ...]] = {}
+
+
+def _shared(cache: dict[Any, Any], value: Any) -> Any:
+    """One instance of a value that many rows repeat, so a million rows' facts do not hold a million copies."""
+    found = cache.get(value)
+    if found is not None:
+        return found
+    if len(cache) < SHARED_LIMIT:
+        cache[value] = value
+    return value
 
 
 def content_hash(array: NDArray[Any]) -> str:
@@ -61,7 +75,15 @@ def layout(decoded: Decoded) -> tuple[NDArray[Any], tuple[int, ...], int]:
         spatial, channels = (int(array.shape[0]), int(array.shape[1])), 1
     else:
         spatial, channels = (int(array.shape[0]), int(array.shape[1])), int(np.prod(array.shape[2:]))
-    return array, spatial, channels
+    return array, _shared(_SHAPES, spatial), channels
+
+
+def _shape(decoded: Decoded) -> tuple[int, ...]:
+    return _shared(_SHAPES, tuple(int(s) for s in decoded.array.shape))  # type: ignore[no-any-return]
+
+
+def _dtype(decoded: Decoded) -> str:
+    return _shared(_NAMES, str(decoded.array.dtype))  # type: ignore[no-any-return]
 
 
 def measure_mask(decoded: Decoded) -> MaskFacts:
@@ -76,9 +98,9 @@ def measure_mask(decoded: Decoded) -> MaskFacts:
             colors, color_counts, distinct = _colors(color_channels)
             return MaskFacts(
                 format=decoded.format,
-                shape=tuple(int(s) for s in decoded.array.shape),
+                shape=_shape(decoded),
                 spatial=spatial,
-                dtype=str(decoded.array.dtype),
+                dtype=_dtype(decoded),
                 channels=channels,
                 values=(),
                 counts=(),
@@ -90,9 +112,9 @@ def measure_mask(decoded: Decoded) -> MaskFacts:
     values, counts, distinct = label_histogram(array)
     return MaskFacts(
         format=decoded.format,
-        shape=tuple(int(s) for s in decoded.array.shape),
+        shape=_shape(decoded),
         spatial=spatial,
-        dtype=str(decoded.array.dtype),
+        dtype=_dtype(decoded),
         channels=channels,
         values=values,
         counts=counts,
@@ -111,10 +133,11 @@ def label_histogram(array: NDArray[Any]) -> tuple[tuple[float, ...], tuple[int, 
         if array.flags.c_contiguous:
             few = _few_values(array)
             if few is not None:
-                return few
+                return _shared(_LABEL_SETS, few[0]), few[1], few[2]
         hist = cv2.calcHist([array], [0], None, [256], [0, 256]).ravel()
         nonzero = np.flatnonzero(hist)
-        return _pack(nonzero.astype(np.float64), hist[nonzero].astype(np.int64))
+        packed = _pack(nonzero.astype(np.float64), hist[nonzero].astype(np.int64))
+        return _shared(_LABEL_SETS, packed[0]), packed[1], packed[2]
     if array.dtype.kind in "ui" and array.dtype.itemsize <= 2:
         flat = array.ravel().astype(np.int64) if array.dtype.kind == "i" else array.ravel()
         low = int(flat.min()) if array.dtype.kind == "i" else 0
@@ -204,9 +227,9 @@ def measure_image(decoded: Decoded) -> ImageFacts:
     minimum, maximum, mean, std, nan, inf = intensity_stats(array)
     return ImageFacts(
         format=decoded.format,
-        shape=tuple(int(s) for s in decoded.array.shape),
+        shape=_shape(decoded),
         spatial=spatial,
-        dtype=str(decoded.array.dtype),
+        dtype=_dtype(decoded),
         channels=channels,
         minimum=minimum,
         maximum=maximum,

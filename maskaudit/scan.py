@@ -35,6 +35,7 @@ class RowSpec:
 
 def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
     position = 0
+    names: dict[str, str] = {}  # a split name repeats on every row: keep one instance of each
     for batch in iter_batches(manifest, columns.selected()):
         size = len(batch[columns.image])
 
@@ -43,6 +44,8 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
 
         images, masks = column(columns.image), column(columns.mask)
         splits, flags = column(columns.split), column(columns.flag)
+        if len(names) < 1024:
+            splits = [names.setdefault(s, s) if s is not None else None for s in splits]
         groups, ids = column(columns.group), column(columns.id)
         for i in range(size):
             yield RowSpec(position, images[i], masks[i], splits[i], parse_flag(flags[i]), groups[i], ids[i])
