@@ -35,6 +35,10 @@ class Decoded:
     volume: bool = False
 
 
+# OpenCV 4.10 and later decode colour JPEGs to RGB directly; IMREAD_UNCHANGED ignores EXIF orientation, so do we
+JPEG_RGB: int | None = (
+    cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION if hasattr(cv2, "IMREAD_COLOR_RGB") else None
+)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PNG_PALETTE = 3
 
@@ -90,6 +94,11 @@ def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "lab
         return Decoded(_load_palette_png(data), "png-palette")
     if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise DecodeError("truncated JPEG (no end-of-image marker)")
+    if fmt == "jpeg" and JPEG_RGB is not None and _jpeg_components(data) == 3:
+        # an 8-bit three-component JPEG straight to RGB: the pixels IMREAD_UNCHANGED + BGR2RGB give, one pass less
+        rgb = cv2.imdecode(np.frombuffer(data, np.uint8), JPEG_RGB)
+        if rgb is not None and rgb.ndim == 3 and rgb.shape[2] == 3:
+            return Decoded(rgb, fmt)
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None:
         raise DecodeError(f"corrupt or truncated {fmt.upper()} file")
@@ -97,6 +106,27 @@ def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "lab
     if array.ndim == 3 and array.shape[2] >= 3:
         array = _bgr_to_rgb(array)
     return Decoded(array, fmt)
+
+
+def _jpeg_components(data: bytes) -> int | None:
+    """The component count of an 8-bit JPEG's frame header; None for other precisions or when not found."""
+    i, end = 2, min(len(data), 1 << 20) - 9
+    while i < end:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            i += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+            return data[i + 9] if data[i + 4] == 8 else None
+        if marker == 0xDA:  # start of scan before any frame header
+            return None
+        i += 2 + ((data[i + 2] << 8) | data[i + 3])
+    return None
 
 
 def _bgr_to_rgb(array: NDArray[Any]) -> NDArray[Any]:
