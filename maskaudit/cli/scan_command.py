@@ -11,11 +11,11 @@ import typer
 from maskaudit.api import run_audit
 from maskaudit.baseline import apply_baseline, load_baseline, render_baseline
 from maskaudit.checks.registry import find_check
+from maskaudit.cli import options as opt
 from maskaudit.cli.app import app, split_list
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
 from maskaudit.output import append_step_summary, atomic_write_text, default_out_dir, write_outputs
-from maskaudit.replay.cli_help import PIPELINE_HELP, PREPROCESS_HELP
 from maskaudit.replay.run import prepare_replay, replay_audit
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, parse_labels
@@ -57,34 +57,31 @@ def build_settings(
 
 @app.command("scan")
 def scan(
-    manifest: Path = typer.Argument(..., help="a .parquet file or folder, .csv or .jsonl manifest"),
-    out: Path | None = typer.Option(None, "--out", help="output folder (default: <stem>.maskaudit/ beside it)"),
-    root: Path | None = typer.Option(None, "--root", help="folder relative paths resolve against"),
-    image_col: str | None = typer.Option(None, "--image-col", help="column holding image paths"),
-    mask_col: str | None = typer.Option(None, "--mask-col", help="column holding mask paths"),
-    split_col: str | None = typer.Option(None, "--split-col", help="column holding the split name"),
+    manifest: opt.Manifest,
+    out: opt.Out = None,
+    root: opt.Root = None,
+    image_col: opt.ImageCol = None,
+    mask_col: opt.MaskCol = None,
+    split_col: opt.SplitCol = None,
     flag_col: str | None = typer.Option(None, "--flag-col", help="column flagging rows that have a mask"),
     group_col: str | None = typer.Option(None, "--group-col", help="column grouping rows (e.g. patient_id)"),
     id_col: str | None = typer.Option(None, "--id-col", help="column identifying rows"),
     labels: str | None = typer.Option(None, "--labels", help="declared labels: 0,1 or names, or 0=bg,1=tumor"),
     ignore_index: int | None = typer.Option(None, "--ignore-index", help="mask value that is not a label"),
-    select: str | None = typer.Option(None, "--select", help="run only these checks (names or codes)"),
-    ignore: str | None = typer.Option(None, "--ignore", help="skip these checks (names or codes)"),
+    select: opt.Select = None,
+    ignore: opt.Ignore = None,
     drop: str | None = typer.Option(None, "--drop", help="also drop rows with these checks from the filtered manifest"),
-    fail_on: FailOn | None = typer.Option(None, "--fail-on", help="exit 1 at: error (default), warning, never"),
+    fail_on: opt.FailOnOption = None,
     workers: int | None = typer.Option(None, "--workers", min=1, help="decoding threads (default: all cores)"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print nothing but errors"),
-    config_file: Path | None = typer.Option(None, "--config", help="config file (default: nearest maskaudit.toml "
-                                            "or pyproject.toml [tool.maskaudit], walking up from the manifest)"),
+    quiet: opt.Quiet = False,
+    config_file: opt.ConfigFile = None,
     baseline: Path | None = typer.Option(None, "--baseline", help="accepted findings: fail only on findings not in it"),
     write_baseline: Path | None = typer.Option(None, "--write-baseline", help="record every current finding here"),
-    pipeline: str | None = typer.Option(None, "--pipeline", help=PIPELINE_HELP),
-    preprocess: str | None = typer.Option(None, "--preprocess", help=PREPROCESS_HELP + " (default: none)"),
-    replay_samples: int | None = typer.Option(None, "--replay-samples", help="rows to replay, stratified by split "
-                                              "(default: 64)"),
-    replay_repeats: int | None = typer.Option(None, "--replay-repeats", help="augmented draws per replayed row "
-                                              "(default: 8)"),
-    seed: int | None = typer.Option(None, "--seed", help="replay seed: same seed, same report (default: 0)"),
+    pipeline: opt.Pipeline = None,
+    preprocess: opt.Preprocess = None,
+    replay_samples: opt.ReplaySamples = None,
+    replay_repeats: opt.ReplayRepeats = None,
+    seed: opt.Seed = None,
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -104,12 +101,8 @@ def scan(
     if root is not None and not root.is_dir():
         raise UsageError(f"--root {root} is not a folder")
     accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
-    replay = prepare_replay(
-        config.pipeline, config.preprocess if config.preprocess is not None else "none",
-        config.replay_samples if config.replay_samples is not None else 64,
-        config.replay_repeats if config.replay_repeats is not None else 8,
-        config.seed if config.seed is not None else 0, config.workers,
-    )
+    replay = prepare_replay(config.pipeline, config.preprocess, config.replay_samples, config.replay_repeats,
+                            config.seed, config.workers)
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty())
     if replay is not None:

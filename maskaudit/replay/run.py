@@ -14,6 +14,7 @@ from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.errors import UsageError
 from maskaudit.findings import Finding
 from maskaudit.judge import active_checks, sort_key, stamp
+from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
 from maskaudit.replay.engine import SampleResult, run_samples
 from maskaudit.replay.flatten import Leaf, flatten
 from maskaudit.replay.measures import leaf_record
@@ -33,10 +34,10 @@ MASK_LIKE = ("mask", "msk", "label", "seg", "gt", "target")
 @dataclass(frozen=True)
 class ReplayOptions:
     pipeline: str
-    preprocess: str = "none"
-    samples: int = 64
-    repeats: int = 8
-    seed: int = 0
+    preprocess: str = DEFAULT_PREPROCESS
+    samples: int = DEFAULT_SAMPLES
+    repeats: int = DEFAULT_REPEATS
+    seed: int = DEFAULT_SEED
     workers: int = 1
 
     def validate(self) -> None:
@@ -142,17 +143,24 @@ class PreparedReplay:
 
 
 def prepare_replay(
-    pipeline: str | None, preprocess: str = "none", samples: int = 64, repeats: int = 8, seed: int = 0,
-    workers: int | None = None,
+    pipeline: str | None, preprocess: str | None = None, samples: int | None = None, repeats: int | None = None,
+    seed: int | None = None, workers: int | None = None,
 ) -> PreparedReplay | None:
-    """None without --pipeline; otherwise the validated options and the loaded pipeline."""
+    """None without --pipeline; otherwise the validated options (defaults where a value is None) and the pipeline."""
     if pipeline is None:
         return None
     from maskaudit.api import default_workers
 
-    options = ReplayOptions(pipeline, preprocess, samples, repeats, seed, workers or default_workers())
+    options = ReplayOptions(
+        pipeline,
+        preprocess if preprocess is not None else DEFAULT_PREPROCESS,
+        samples if samples is not None else DEFAULT_SAMPLES,
+        repeats if repeats is not None else DEFAULT_REPEATS,
+        seed if seed is not None else DEFAULT_SEED,
+        workers or default_workers(),
+    )
     options.validate()
-    parse_preprocess(preprocess)
+    parse_preprocess(options.preprocess)
     return PreparedReplay(options, load_pipeline(pipeline))
 
 
