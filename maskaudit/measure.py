@@ -6,27 +6,13 @@ pixels here is chosen to cost a small fraction of that.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
 import cv2
 import numpy as np
+import xxhash
 from numpy.typing import NDArray
-
-try:  # xxh3 hashes at memory speed; blake2b costs about as much as decoding a JPEG
-    import xxhash
-
-    def _hasher() -> Any:
-        return xxhash.xxh3_128()
-
-    HASH_NAME = "xxh3-128"
-except ImportError:  # pragma: no cover - depends on the environment
-
-    def _hasher() -> Any:
-        return hashlib.blake2b(digest_size=12)
-
-    HASH_NAME = "blake2b-96"
 
 from maskaudit.decode import Decoded
 from maskaudit.facts import ImageFacts, MaskFacts
@@ -54,10 +40,9 @@ def _shared(cache: dict[Any, Any], value: Any) -> Any:
 def content_hash(array: NDArray[Any]) -> str:
     """A digest of the pixels, their dtype and shape: equal arrays, equal digests.
 
-    xxh3-128 (32 hex digits) where the xxhash package is installed, else blake2b-96 (24 hex digits), so
-    digests made by the two never collide with each other.
+    xxh3-128 (32 hex digits): it hashes at memory speed, where blake2b costs about as much as a decode.
     """
-    digest = _hasher()
+    digest = xxhash.xxh3_128()
     digest.update(f"{array.dtype.str}{array.shape}".encode())
     digest.update(np.ascontiguousarray(array).data)
     return str(digest.hexdigest())
@@ -268,6 +253,10 @@ def _min_max(array: NDArray[Any]) -> tuple[Any, Any]:
 
 
 def _mean_std(array: NDArray[Any]) -> tuple[float, float]:
+    if array.dtype in (np.uint8, np.uint16) and array.flags.c_contiguous and array.size:
+        # One channel over every pixel: OpenCV's integer path, eight times faster than per-channel on RGB.
+        mean_all, std_all = cv2.meanStdDev(array.reshape(-1, 1))
+        return float(mean_all[0, 0]), float(std_all[0, 0])
     channels = array.shape[-1] if array.ndim == 3 else 1
     if array.ndim in (2, 3) and channels <= 4 and array.dtype in (np.uint8, np.uint16, np.float32):
         means, stds = cv2.meanStdDev(array)
