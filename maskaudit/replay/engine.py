@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from maskaudit.errors import UsageError
-from maskaudit.replay.flatten import Leaf
+from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.measures import LeafMeasure, StepMeasure
 from maskaudit.replay.probe import PROBE_FOREGROUND, alignment, probe_pair
 from maskaudit.replay.stats import (

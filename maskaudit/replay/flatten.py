@@ -5,65 +5,18 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import albumentations as A
 import cv2
+
+from maskaudit.replay.leaf import Leaf
 
 INTERPOLATIONS = {
     cv2.INTER_NEAREST: "nearest", cv2.INTER_LINEAR: "linear", cv2.INTER_CUBIC: "cubic",
     cv2.INTER_AREA: "area", cv2.INTER_LANCZOS4: "lanczos4", cv2.INTER_NEAREST_EXACT: "nearest-exact",
     cv2.INTER_LINEAR_EXACT: "linear-exact",
 }
-NEAREST = {"nearest", "nearest-exact"}
-RESCALING = {"Normalize", "ToFloat", "FromFloat", "ToTensorV2"}
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """One transform as the pipeline runs it: where it sits and how often it fires."""
-
-    index: int
-    step: int
-    name: str
-    path: str
-    p: float
-    effective_p: float
-    target: str
-    args: dict[str, Any] = field(default_factory=dict)
-    lambda_source: str | None = None
-    lambda_lost: bool = False
-    ignored_args: tuple[str, ...] = ()
-    mask_interpolation: str | None = None
-
-    @property
-    def always(self) -> bool:
-        return self.effective_p >= 1.0 - 1e-9
-
-    @property
-    def label(self) -> str:
-        return f"{self.index}:{self.name}"
-
-    @property
-    def rescales(self) -> bool:
-        """Transforms whose purpose is to change the value range; a shift there is intended."""
-        return self.name in RESCALING
-
-    @property
-    def spatial(self) -> bool:
-        """Transforms that move pixels (DualTransforms); a Lambda can do anything, so it is not one of them."""
-        return self.target == "dual" and self.name != "Lambda"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index, "name": self.name, "step": self.step, "path": self.path, "p": self.p,
-            "effective_p": round(self.effective_p, 6), "always": self.always, "target": self.target,
-            "args": self.args, "lambda_source": self.lambda_source, "lambda_lost": self.lambda_lost,
-            "ignored_args": list(self.ignored_args), "mask_interpolation": self.mask_interpolation,
-        }
-
-
 def flatten(compose: A.Compose, lost_lambdas: tuple[str, ...] = ()) -> list[tuple[Leaf, A.BasicTransform]]:
     """Every leaf transform in call order, each with its effective probability and top-level step."""
     leaves: list[tuple[Leaf, A.BasicTransform]] = []

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from maskaudit.replay.flatten import NEAREST, Leaf
+from maskaudit.replay.leaf import NEAREST, Leaf
 from maskaudit.replay.preprocess import input_domain
 
 METHOD = (

@@ -16,7 +16,8 @@ from maskaudit.findings import Finding
 from maskaudit.judge import active_checks, sort_key, stamp
 from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
 from maskaudit.replay.engine import SampleResult, run_samples
-from maskaudit.replay.flatten import Leaf, flatten
+from maskaudit.replay.flatten import flatten
+from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.measures import leaf_record
 from maskaudit.replay.preprocess import parse_preprocess
 from maskaudit.replay.record import ReplayFacts, TransformFacts

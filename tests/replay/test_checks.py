@@ -9,7 +9,7 @@ from maskaudit.checks.pipeline.pipeline_distribution_shift import pipeline_distr
 from maskaudit.checks.pipeline.pipeline_empties_mask import pipeline_empties_mask
 from maskaudit.checks.pipeline.pipeline_mask_interpolation import pipeline_mask_interpolation
 from maskaudit.findings import Severity
-from maskaudit.replay.flatten import Leaf
+from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.record import ReplayFacts, TransformFacts
 from maskaudit.replay.run import judge_replay
 from maskaudit.settings import Settings
