@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -64,15 +64,16 @@ def sniff(data: bytes, name: str) -> str:
     return "unknown"
 
 
-def decode_file(path: Path, prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
+def decode_file(path: str | os.PathLike[str], prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
     """Read and decode one file. Raises FileNotFoundError or DecodeError."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except IsADirectoryError:
         raise DecodeError("is a directory, not a file") from None
     except PermissionError:
         raise DecodeError("permission denied") from None
-    return decode_bytes(data, path.name, prefer)
+    return decode_bytes(data, os.path.basename(path), prefer)
 
 
 def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:

@@ -52,9 +52,10 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
             position += 1
 
 
-def resolve(path: str, root: Path) -> Path:
-    candidate = Path(os.path.expanduser(path))
-    return candidate if candidate.is_absolute() else root / candidate
+def resolve(path: str, root: Path | str) -> str:
+    """The manifest's path, absolute as given or relative to the root (strings: this runs twice a row)."""
+    expanded = os.path.expanduser(path) if path.startswith("~") else path
+    return expanded if os.path.isabs(expanded) else os.path.join(root, expanded)
 
 
 def measure_row(spec: RowSpec, root: Path) -> RowFacts:
