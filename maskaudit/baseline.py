@@ -15,6 +15,7 @@ from typing import Any
 
 from maskaudit.errors import UsageError
 from maskaudit.findings import Finding
+from maskaudit.jsonfile import read_json
 
 BASELINE_SCHEMA = 1
 Key = tuple[str, str, str]
@@ -51,12 +52,7 @@ def key_of(item: Any, source: Path) -> Key:
 
 
 def load_baseline(path: Path) -> frozenset[Key]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"baseline {path} does not exist; create it with --write-baseline {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"baseline {path} is not readable JSON ({exc}); rewrite it with --write-baseline") from None
+    data = read_json(path, "baseline", f"create it with --write-baseline {path}")
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise UsageError(f"baseline {path} has no findings list; rewrite it with --write-baseline")
     version = data.get("schema_version")

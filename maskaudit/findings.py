@@ -60,6 +60,15 @@ class Finding:
             return (self.check, "row", self.row_id if self.row_id is not None else f"#{self.row}")
         return (self.check, "split", f"{self.split or ''}|{self.transform or ''}")
 
+    @property
+    def location(self) -> str:
+        """Where the finding is, as reports say it: a transform, a row, a split or the whole dataset."""
+        if self.transform is not None:
+            return f"transform {self.transform}"
+        if self.row is not None:
+            return f"row {self.row}"
+        return f"split {self.split}" if self.split is not None else "dataset"
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "code": self.code,

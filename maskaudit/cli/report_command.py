@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import typer
 
 from maskaudit.cli.app import app
 from maskaudit.errors import UsageError
+from maskaudit.jsonfile import read_json
 from maskaudit.output import atomic_write_text
 from maskaudit.report import Report
 from maskaudit.reporters.html import render_html
@@ -36,12 +36,7 @@ RENDERERS: dict[ReportFormat, Callable[[Report], str]] = {
 
 def load_report(path: Path) -> Report:
     """A saved report.json as a Report; a missing or malformed file is a usage error."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"report {path} does not exist; pass the report.json a scan wrote") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"report {path} is not readable JSON ({exc}); pass the report.json a scan wrote") from None
+    data = read_json(path, "report", "pass the report.json a scan wrote")
     try:
         return Report.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -175,14 +175,6 @@ def _share(value: Any) -> str:
     return f"{value:.1%}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
 
 
-def _where(finding: Finding) -> str:
-    if finding.transform is not None:
-        return f"transform {finding.transform}"
-    if finding.row is not None:
-        return f"row {finding.row}"
-    return f"split {finding.split}" if finding.split is not None else "dataset"
-
-
 def render_thumbnails(report: Report, findings: Sequence[Finding]) -> str:
     figures = []
     for finding in findings:
@@ -221,7 +213,7 @@ def render_check(report: Report, name: str, findings: Sequence[Finding]) -> str:
     for finding in findings[:ROWS_PER_CHECK]:
         status = '<span class="tag">baselined</span>' if finding.baselined else '<span class="tag new">new</span>'
         rows.append(
-            f"<tr><td>{text(_where(finding))}</td><td>{text(finding.row_id or '')}</td>"
+            f"<tr><td>{text(finding.location)}</td><td>{text(finding.row_id or '')}</td>"
             f"<td>{text(finding.split or '')}</td><td class=\"path\">{text(finding.path or '')}</td>"
             f"<td>{text(finding.message)}</td><td>{status}</td></tr>"
         )

@@ -12,14 +12,6 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _place(finding: Finding) -> str:
-    if finding.transform is not None:
-        return f"transform {finding.transform}"
-    if finding.row is not None:
-        return f"row {finding.row}"
-    return f"split {finding.split}" if finding.split is not None else "dataset"
-
-
 def render_summary(report: Report) -> list[str]:
     counts = report.counts_by_severity
     lines = [
@@ -66,7 +58,7 @@ def render_markdown(report: Report) -> str:
         lines += ["", "| where | path | message |", "|---|---|---|"]
         for finding in findings[:ROWS_PER_CHECK]:
             message = _cell(finding.message) + (" (baselined)" if finding.baselined else "")
-            lines.append(f"| {_cell(_place(finding))} | {_cell(finding.path or '')} | {message} |")
+            lines.append(f"| {_cell(finding.location)} | {_cell(finding.path or '')} | {message} |")
         if len(findings) > ROWS_PER_CHECK:
             lines.append(f"| ... | | {len(findings) - ROWS_PER_CHECK} more in report.json |")
     return "\n".join(lines) + "\n"

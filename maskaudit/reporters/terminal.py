@@ -13,10 +13,7 @@ def render_terminal(report: Report, paths: dict[str, str] | None = None) -> str:
     ]
     for name, entry in report.counts_by_check.items():
         examples = [f for f in report.findings if f.check == name][:SHOWN]
-        where = ", ".join(
-            f"row {f.row}" if f.row is not None else (f"transform {f.transform}" if f.transform else f"split {f.split}")
-            for f in examples
-        )
+        where = ", ".join(f.location for f in examples)
         more = ", ..." if entry["count"] > SHOWN else ""
         lines.append(f"  {entry['severity']:<7} {entry['code']} {name:<28} {entry['count']:>6}  ({where}{more})")
     for key, path in (paths or {}).items():
