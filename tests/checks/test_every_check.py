@@ -1,16 +1,22 @@
-"""One table: every registered check fires on its defect and stays silent on clean data."""
+"""One table: every registered check fires on its defect and stays silent on clean data.
+
+Row and split checks judge row facts; pipeline checks judge replay facts.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from maskaudit.checks.base import Family
+from maskaudit.checks.base import Check, Family
+from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.checks.registry import CHECKS
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.judge import judge
+from maskaudit.replay.run import judge_replay
 from maskaudit.settings import Settings
 from tests.checks.cases import CASES
+from tests.checks.pipeline_cases import PIPELINE_CASES
 
 
 def run(check_name: str, rows: list[RowFacts], settings: Settings) -> list[Finding]:
@@ -43,3 +49,15 @@ def test_check_is_silent_on_clean_data(check) -> None:  # type: ignore[no-untype
     case = CASES[check.name]()
     settings = case.clean_settings if case.clean_settings is not None else case.settings
     assert run(check.name, case.clean, settings) == []
+
+
+def test_every_pipeline_check_has_a_case() -> None:
+    assert {c.name for c in PIPELINE_CHECKS} == set(PIPELINE_CASES)
+
+
+@pytest.mark.parametrize("check", PIPELINE_CHECKS, ids=lambda c: c.name)
+def test_pipeline_check_fires_on_its_defect_and_not_on_clean_facts(check: Check) -> None:
+    case = PIPELINE_CASES[check.name]()
+    findings = [f for f in judge_replay(case.defect, Settings()) if f.check == check.name]
+    assert findings and all(f.code == check.code and f.row is None and f.transform for f in findings)
+    assert [f for f in judge_replay(case.clean, Settings()) if f.check == check.name] == []
