@@ -16,25 +16,15 @@ from numpy.typing import NDArray
 
 from maskaudit.decode import Decoded
 from maskaudit.facts import ImageFacts, MaskFacts
+from maskaudit.interning import shared
 
 MAX_VALUES = 1024
 MAX_COLORS = 16
 FEW_VALUES = 12  # a uint8 mask spanning at most this many values is counted value by value
 _FLOATS = tuple(float(v) for v in range(256))
-SHARED_LIMIT = 4096  # distinct shapes, dtype names and label sets kept as shared instances
 _SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
 _NAMES: dict[str, str] = {}
 _LABEL_SETS: dict[tuple[float, ...], tuple[float, ...]] = {}
-
-
-def _shared(cache: dict[Any, Any], value: Any) -> Any:
-    """One instance of a value that many rows repeat, so a million rows' facts do not hold a million copies."""
-    found = cache.get(value)
-    if found is not None:
-        return found
-    if len(cache) < SHARED_LIMIT:
-        cache[value] = value
-    return value
 
 
 def content_hash(array: NDArray[Any]) -> str:
@@ -60,15 +50,15 @@ def layout(decoded: Decoded) -> tuple[NDArray[Any], tuple[int, ...], int]:
         spatial, channels = (int(array.shape[0]), int(array.shape[1])), 1
     else:
         spatial, channels = (int(array.shape[0]), int(array.shape[1])), int(np.prod(array.shape[2:]))
-    return array, _shared(_SHAPES, spatial), channels
+    return array, shared(_SHAPES, spatial), channels
 
 
 def _shape(decoded: Decoded) -> tuple[int, ...]:
-    return _shared(_SHAPES, tuple(int(s) for s in decoded.array.shape))  # type: ignore[no-any-return]
+    return shared(_SHAPES, tuple(int(s) for s in decoded.array.shape))
 
 
 def _dtype(decoded: Decoded) -> str:
-    return _shared(_NAMES, str(decoded.array.dtype))  # type: ignore[no-any-return]
+    return shared(_NAMES, str(decoded.array.dtype))
 
 
 def measure_mask(decoded: Decoded) -> MaskFacts:
@@ -118,11 +108,11 @@ def label_histogram(array: NDArray[Any]) -> tuple[tuple[float, ...], tuple[int, 
         if array.flags.c_contiguous:
             few = _few_values(array)
             if few is not None:
-                return _shared(_LABEL_SETS, few[0]), few[1], few[2]
+                return shared(_LABEL_SETS, few[0]), few[1], few[2]
         hist = cv2.calcHist([array], [0], None, [256], [0, 256]).ravel()
         nonzero = np.flatnonzero(hist)
         packed = _pack(nonzero.astype(np.float64), hist[nonzero].astype(np.int64))
-        return _shared(_LABEL_SETS, packed[0]), packed[1], packed[2]
+        return shared(_LABEL_SETS, packed[0]), packed[1], packed[2]
     if array.dtype.kind in "ui" and array.dtype.itemsize <= 2:
         flat = array.ravel().astype(np.int64) if array.dtype.kind == "i" else array.ravel()
         low = int(flat.min()) if array.dtype.kind == "i" else 0

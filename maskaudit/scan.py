@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from maskaudit.decode import DecodeError, decode_file
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
+from maskaudit.interning import shared
 from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 
@@ -44,8 +45,7 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
 
         images, masks = column(columns.image), column(columns.mask)
         splits, flags = column(columns.split), column(columns.flag)
-        if len(names) < 1024:
-            splits = [names.setdefault(s, s) if s is not None else None for s in splits]
+        splits = [shared(names, s) if s is not None else None for s in splits]
         groups, ids = column(columns.group), column(columns.id)
         for i in range(size):
             yield RowSpec(position, images[i], masks[i], splits[i], parse_flag(flags[i]), groups[i], ids[i])
