@@ -88,10 +88,11 @@ class ValueStats:
         self.dtypes.add(str(np.asarray(array).dtype))
         finite_mask = np.isfinite(data)
         finite = data[finite_mask]
+        nan = int(np.isnan(data).sum())
         self.values += int(data.size)
         self.finite += int(finite.size)
-        self.nan += int(np.isnan(data).sum())
-        self.inf += int(data.size - finite.size) - int(np.isnan(data).sum())
+        self.nan += nan
+        self.inf += int(data.size - finite.size) - nan
         if finite.size == 0:
             return
         if self.histogram is not None:
