@@ -12,8 +12,6 @@ from maskaudit.cli.scan_command import build_settings
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
 from maskaudit.output import atomic_write_text, default_out_dir
-from maskaudit.replay.run import prepare_replay
-from maskaudit.replay.standalone import replay_manifest
 from maskaudit.reporters.json_report import render_json
 from maskaudit.reporters.markdown import render_markdown
 from maskaudit.reporters.terminal import render_terminal
@@ -54,6 +52,9 @@ def replay(
     )
     if config.root is not None and not config.root.is_dir():
         raise UsageError(f"--root {config.root} is not a folder")
+    from maskaudit.replay.run import prepare_replay  # albumentations loads only when this command runs
+    from maskaudit.replay.standalone import replay_manifest
+
     prepared = prepare_replay(config.pipeline, config.preprocess, config.replay_samples, config.replay_repeats,
                               config.seed, config.workers)
     assert prepared is not None

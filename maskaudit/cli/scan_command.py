@@ -16,7 +16,6 @@ from maskaudit.cli.app import app, split_list
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
 from maskaudit.output import append_step_summary, atomic_write_text, default_out_dir, write_outputs
-from maskaudit.replay.run import prepare_replay, replay_audit
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, parse_labels
 
@@ -101,12 +100,17 @@ def scan(
     if root is not None and not root.is_dir():
         raise UsageError(f"--root {root} is not a folder")
     accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
-    replay = prepare_replay(config.pipeline, config.preprocess, config.replay_samples, config.replay_repeats,
-                            config.seed, config.workers)
+    replay = None
+    if config.pipeline is not None:
+        # The replay (and albumentations) is imported only when a pipeline is named: a plain scan starts faster.
+        from maskaudit.replay import run as replay_run
+
+        replay = replay_run.prepare_replay(config.pipeline, config.preprocess, config.replay_samples,
+                                           config.replay_repeats, config.seed, config.workers)
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty())
     if replay is not None:
-        run = replay_audit(run, settings, replay)
+        run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:
         try:
             atomic_write_text(write_baseline, render_baseline(run.report.findings))
