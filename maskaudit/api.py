@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from maskaudit.checks.context import Context
 from maskaudit.facts import RowFacts
@@ -26,6 +27,7 @@ class AuditRun:
     facts: Sequence[RowFacts]
     dropped: frozenset[int]
     context: Context
+    replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def default_workers() -> int:

@@ -138,8 +138,8 @@ def write_outputs(run: AuditRun, out_dir: Path) -> tuple[Report, dict[str, Path]
     """Write every output; the report returned (and written) lists where they are."""
     paths = output_paths(run, out_dir)
     report = replace(run.report, outputs={key: str(path) for key, path in paths.items()},
-                     thumbnails=make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root),
-                                                pipeline=run.report.pipeline))
+                     thumbnails={**make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root)),
+                                 **run.replay_thumbnails})
     keep = [row.row not in run.dropped for row in run.facts]
     atomic_write(paths["filtered_manifest"], lambda stream: write_filtered(run.manifest, keep, stream))
     atomic_write(

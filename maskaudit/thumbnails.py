@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -19,6 +19,9 @@ from maskaudit.decode import Decoded, decode_file
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.scan import resolve
+
+if TYPE_CHECKING:
+    from maskaudit.replay.engine import Sample
 
 THUMB_SIZE = 96
 PER_CHECK = 3
@@ -171,34 +174,15 @@ def picture(image: NDArray[Any], mask: NDArray[Any] | None) -> str:
     return data_uri(overlay(rgb, shrink(label_map(np.asarray(mask)), nearest=True)), "jpeg")
 
 
-def replay_thumbnails(pipeline: Mapping[str, Any], facts: Sequence[RowFacts], root: Path,
-                      count: int = REPLAY_SAMPLES) -> dict[str, dict[str, Any]]:
-    """A few replayed rows before and after one draw of the pipeline, keyed "replay:<row>".
+def replay_thumbnails(compose: Any, samples: Sequence[Sample], seed: int,
+                      identities: Mapping[int, str]) -> dict[str, dict[str, Any]]:
+    """Replayed rows before and after one draw of the pipeline, keyed "replay:<row>".
 
-    Reads only the replay's report section (spec, preprocess, sampled rows, seed); when the pipeline cannot be
-    loaded again, there are simply no pictures.
+    Made by the replay itself, from the pipeline it loaded and the samples it decoded: nothing is loaded twice.
     """
-    spec, rows = pipeline.get("spec"), pipeline.get("rows")
-    if not isinstance(spec, str) or not isinstance(rows, list):
-        return {}
-    try:
-        from maskaudit.replay.preprocess import parse_preprocess
-        from maskaudit.replay.sampling import RowRef, load_samples
-        from maskaudit.replay.spec import load_pipeline
-
-        compose = load_pipeline(spec).compose
-        _, preprocess = parse_preprocess(str(pipeline.get("preprocess") or "none"))
-        by_row = {row.row: row for row in facts}
-        refs = [RowRef(r.row, r.split, r.image_path, r.mask_path)
-                for number in rows[:count] if (r := by_row.get(number)) is not None and r.image_path]
-        samples, _ = load_samples(refs, root, preprocess)
-    except Exception:  # the replay already reported why its pipeline or rows fail; pictures are optional
-        return {}
-    stored_seed = pipeline.get("seed")
-    seed = stored_seed if isinstance(stored_seed, int) else 0
     thumbs: dict[str, dict[str, Any]] = {}
     for position, sample in enumerate(samples):
-        entry: dict[str, Any] = {"check": "replay", "row_id": by_row[sample.row].identity, "note": None}
+        entry: dict[str, Any] = {"check": "replay", "row_id": identities.get(sample.row), "note": None}
         try:
             compose.set_random_seed(seed + position)
             out = compose(**({"image": sample.image} | ({"mask": sample.mask} if sample.mask is not None else {})))
@@ -211,14 +195,12 @@ def replay_thumbnails(pipeline: Mapping[str, Any], facts: Sequence[RowFacts], ro
 
 
 def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path,
-                    per_check: int = PER_CHECK, pipeline: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Thumbnails keyed by row number (as text, as JSON keys are), plus replay samples when a replay ran."""
+                    per_check: int = PER_CHECK) -> dict[str, dict[str, Any]]:
+    """Thumbnails of flagged rows, keyed by row number (as text, as JSON keys are)."""
     by_row = {row.row: row for row in facts}
     thumbs: dict[str, dict[str, Any]] = {}
     for row_number, check in flagged_rows(findings, per_check).items():
         row = by_row.get(row_number)
         if row is not None:
             thumbs[str(row_number)] = {"check": check, **row_thumbnail(row, check, root)}
-    if pipeline:
-        thumbs.update(replay_thumbnails(pipeline, facts, root))
     return thumbs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from maskaudit.replay.sampling import RowRef, load_samples, stratified
 from maskaudit.replay.section import pipeline_section
 from maskaudit.replay.spec import LoadedPipeline, load_pipeline
 from maskaudit.settings import Settings
+from maskaudit.thumbnails import REPLAY_SAMPLES, replay_thumbnails
 
 if TYPE_CHECKING:
     from maskaudit.api import AuditRun
@@ -169,6 +170,19 @@ def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> A
     """A finished scan with the replay added: pipeline findings merged and the section attached."""
     rows = [RowRef(f.row, f.split, f.image_path, f.mask_path)
             for f in run.facts if f.row not in run.dropped and f.image is not None]
-    findings, section = run_replay(rows, Path(run.report.manifest.root), settings, replay.options, replay.loaded)
+    root = Path(run.report.manifest.root)
+    findings, section = run_replay(rows, root, settings, replay.options, replay.loaded)
     merged = tuple(sorted((*run.report.findings, *findings), key=sort_key))
-    return replace(run, report=replace(run.report, findings=merged, pipeline=section))
+    identities = {f.row: f.identity for f in run.facts}
+    return replace(run, report=replace(run.report, findings=merged, pipeline=section),
+                   replay_thumbnails=sample_pictures(section, rows, root, replay, identities))
+
+
+def sample_pictures(section: Mapping[str, Any], rows: Sequence[RowRef], root: Path, replay: PreparedReplay,
+                    identities: Mapping[int, str]) -> dict[str, dict[str, Any]]:
+    """Pictures of the first replayed rows before and after one draw, from the pipeline already loaded."""
+    by_row = {ref.row: ref for ref in rows}
+    refs = [by_row[number] for number in section.get("rows", [])[:REPLAY_SAMPLES] if number in by_row]
+    _, preprocess = parse_preprocess(replay.options.preprocess)
+    samples, _ = load_samples(refs, root, preprocess)
+    return replay_thumbnails(replay.loaded.compose, samples, replay.options.seed, identities)
