@@ -81,7 +81,7 @@ def run_audit(
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
             config=str(config) if config is not None else None,
         ),
-        settings=settings.to_dict(),
+        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels},
         findings=judgement.findings,
         rows_kept=len(facts) - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
