@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from maskaudit.checks.context import Context
+from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
 from maskaudit.judge import judge
+from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
 from maskaudit.report import ManifestInfo, Report
 from maskaudit.scan import iter_specs, scan_rows
-from maskaudit.settings import FailOn, Settings
+from maskaudit.settings import FailOn, Settings, check_mask_value
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,24 @@ class AuditRun:
     dropped: frozenset[int]
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
 
 def default_workers() -> int:
+    """The cores this process may use: the most decoding threads a scan starts."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_notes(requested: int | None, used: int, chosen: Columns, root: Path, config: Path | None) -> tuple[str, ...]:
+    """What the run decided on the user's behalf that changes what was checked."""
+    notes = []
+    if requested is not None and requested != used:
+        notes.append(f"workers: {requested} requested, {used} used (the usable cores)")
+    if chosen.split is None:
+        columns = ", ".join(f"{key}={name}" for key, name in chosen.to_dict().items() if name is not None)
+        notes.append(f"no split column: leakage checks off; columns used: {columns or 'none'}, root: {root}, "
+                     f"configuration: {config if config is not None else 'none'}")
+    return tuple(notes)
 
 
 def run_audit(
@@ -42,12 +58,18 @@ def run_audit(
     columns: dict[str, str | None] | None = None,
     workers: int | None = None,
     progress: bool = False,
+    limits: Limits = Limits(),
+    config: Path | None = None,
 ) -> AuditRun:
+    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used."""
     settings = settings or Settings()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
     manifest = open_manifest(manifest_path)
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
-    facts = scan_rows(iter_specs(manifest, chosen), base, workers or default_workers(), progress=progress,
+    used = min(workers or default_workers(), default_workers())
+    facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress,
                       total=manifest.row_count() if progress else None)
     judgement = judge(facts, settings, has_splits=chosen.split is not None)
     stats = {name: s.to_dict() for name, s in judgement.context.by_split_stats().items()}
@@ -57,15 +79,17 @@ def run_audit(
         manifest=ManifestInfo(
             path=str(manifest_path), format=manifest.kind, rows=len(facts),
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
+            config=str(config) if config is not None else None,
         ),
-        settings=settings.to_dict(),
+        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels},
         findings=judgement.findings,
         rows_kept=len(facts) - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
         splits=stats,
         fail_on=settings.fail_on.value,
+        notes=run_notes(workers, used, chosen, base, config),
     )
-    return AuditRun(report, manifest, chosen, facts, judgement.dropped, judgement.context)
+    return AuditRun(report, manifest, chosen, facts, judgement.dropped, judgement.context, limits=limits)
 
 
 def audit(
@@ -78,15 +102,26 @@ def audit(
     fail_on: str = "error",
     workers: int | None = None,
     settings: Settings | None = None,
+    limits: Limits = Limits(),
 ) -> Report:
-    """Scan a manifest and the files it points to; return the report. Writes nothing."""
+    """Scan a manifest and the files it points to; return the report. Writes nothing.
+
+    Bad arguments raise maskaudit.errors.UsageError, a ValueError.
+    """
     if settings is None:
         settings = Settings(
-            labels=tuple(labels) if labels is not None else None,
-            ignore_index=ignore_index,
-            fail_on=FailOn(fail_on),
+            labels=tuple(check_mask_value("labels", v) for v in labels) if labels is not None else None,
+            ignore_index=check_mask_value("ignore_index", ignore_index) if ignore_index is not None else None,
+            fail_on=_fail_on(fail_on),
         )
     return run_audit(
         Path(manifest), settings, root=Path(root) if root is not None else None, columns=columns,
-        workers=workers,
+        workers=workers, limits=limits,
     ).report
+
+
+def _fail_on(text: str) -> FailOn:
+    try:
+        return FailOn(text)
+    except ValueError:
+        raise UsageError(f"fail_on={text!r}: use one of {', '.join(f.value for f in FailOn)}") from None

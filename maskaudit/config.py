@@ -1,7 +1,12 @@
 """Configuration files: `[tool.maskaudit]` in pyproject.toml, or maskaudit.toml.
 
-Found by walking up from the manifest (or named with --config), validated key by key against an explicit
-schema, and merged under the command-line flags: a flag always wins over the file.
+Named with --config, or found by walking up from the working directory (never from the manifest: a dataset
+does not configure its own audit). Validated key by key against an explicit schema, and merged under the
+command-line flags: a flag always wins over the file.
+
+Trust boundary: a discovered file may set every key except code to import. A `pipeline` or `preprocess`
+that names Python (module:fn, file.py:fn) is honoured only from a file passed with --config; saved pipeline
+files (.json/.yaml, read with safe loaders) and built-in preprocess names are data and allowed anywhere.
 """
 
 from __future__ import annotations
@@ -16,10 +21,20 @@ import tomllib
 from maskaudit.checks.registry import all_checks, find_check
 from maskaudit.errors import UsageError
 from maskaudit.findings import Severity
+from maskaudit.limits import Limits
 from maskaudit.settings import FailOn
+from maskaudit.sizes import parse_size
 
 CONFIG_NAMES = ("maskaudit.toml", "pyproject.toml")
 COLUMN_KEYS = ("image", "mask", "split", "flag", "group", "id")
+CODE_KEYS = ("pipeline", "preprocess")
+DATA_SUFFIXES = (".json", ".yaml", ".yml")
+CODE_FIX = "code is imported only from --pipeline/--preprocess or a --config you pass"
+
+
+def names_code(spec: str) -> bool:
+    """Whether a pipeline or preprocess spec names Python to import (module:fn, file.py:fn)."""
+    return ":" in spec and Path(spec).suffix.lower() not in DATA_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -44,17 +59,38 @@ class ScanConfig:
     replay_samples: int | None = None
     replay_repeats: int | None = None
     seed: int | None = None
+    max_file_bytes: int | None = None
+    max_pixels: int | None = None
+    discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
-        """The file's values with every flag that was given (not None) laid over them."""
+        """The file's values with every flag that was given (not None) laid over them.
+
+        A discovered file that names code to import is refused here, unless a flag replaces that value.
+        """
         known = {f.name for f in fields(self)}
         unknown = set(flags) - known
         if unknown:
             raise TypeError(f"not configuration fields: {sorted(unknown)}")
         given = {k: v for k, v in flags.items() if v is not None}
+        if self.discovered:
+            for key in CODE_KEYS:
+                value = getattr(self, key)
+                if key not in given and value is not None and names_code(value):
+                    raise ConfigError(f"config {self.source}: {key} = {value!r} names code to import, which a "
+                                      f"discovered file may not do; {CODE_FIX}")
         if "columns" in given:
             given["columns"] = {**self.columns, **{k: v for k, v in given["columns"].items() if v is not None}}
+        if "severities" in given:
+            given["severities"] = {**self.severities, **given["severities"]}
         return replace(self, **given)
+
+    def limits(self) -> Limits:
+        defaults = Limits()
+        return Limits(
+            max_file_bytes=self.max_file_bytes if self.max_file_bytes is not None else defaults.max_file_bytes,
+            max_pixels=self.max_pixels if self.max_pixels is not None else defaults.max_pixels,
+        )
 
 
 class ConfigError(UsageError):
@@ -63,7 +99,7 @@ class ConfigError(UsageError):
 
 def find_config(start: Path) -> Path | None:
     """The nearest maskaudit.toml, or pyproject.toml with a [tool.maskaudit] table, walking up from start."""
-    folder = (start if start.is_dir() else start.parent).resolve()
+    folder = start.resolve()
     for candidate in (folder, *folder.parents):
         own = candidate / "maskaudit.toml"
         if own.is_file():
@@ -96,14 +132,14 @@ def load_config(path: Path) -> ScanConfig:
     return parse_config(table, path, where)
 
 
-def resolve_config(manifest: Path, explicit: Path | None) -> ScanConfig:
-    """The configuration for a scan of manifest: --config FILE, else the nearest file, else defaults."""
+def resolve_config(explicit: Path | None, start: Path | None = None) -> ScanConfig:
+    """--config FILE, else the nearest file above start (default: the working directory), else defaults."""
     if explicit is not None:
         if not explicit.is_file():
             raise UsageError(f"--config {explicit} does not exist; check the path")
         return load_config(explicit)
-    found = find_config(manifest)
-    return load_config(found) if found is not None else ScanConfig()
+    found = find_config(start if start is not None else Path.cwd())
+    return replace(load_config(found), discovered=True) if found is not None else ScanConfig()
 
 
 # --- validation -------------------------------------------------------------------------------------------
@@ -145,6 +181,14 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
             raise self.fail(key, value, "an integer" + (f" >= {minimum}" if minimum is not None else ""))
         return value
+
+    def size(self, key: str, value: Any) -> int:
+        parsed = parse_size(value) if isinstance(value, str) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            parsed = value
+        if parsed is None:
+            raise self.fail(key, value, "a positive integer or a size such as \"2GiB\" or \"300M\"")
+        return parsed
 
     def number(self, key: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -207,6 +251,8 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "replay_samples": lambda r, k, v: r.integer(k, v, 1),
     "replay_repeats": lambda r, k, v: r.integer(k, v, 1),
     "seed": lambda r, k, v: r.integer(k, v, 0),
+    "max_file_bytes": _Reader.size,
+    "max_pixels": _Reader.size,
 }
 
 

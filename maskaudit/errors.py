@@ -1,5 +1,27 @@
-"""Errors the user can act on: the CLI prints them on one line and exits with code 2."""
+"""Errors the user can act on (exit 2) and the signals that stop a run (exit 128 + signal number)."""
+
+from __future__ import annotations
+
+import signal
 
 
-class UsageError(Exception):
-    """Bad input or options: the message names the thing and what to do."""
+class UsageError(ValueError):
+    """Bad input or options: the message names the thing and what to do.
+
+    A ValueError too, so callers of the Python API that caught ValueError keep working.
+    """
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: raised from the signal handler so every `finally` still runs.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` in a scan swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -19,10 +19,12 @@ class ManifestInfo:
     content_hash: str
     columns: Mapping[str, str | None]
     root: str
+    config: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "format": self.format, "rows": self.rows,
-                "content_hash": self.content_hash, "columns": dict(self.columns), "root": self.root}
+                "content_hash": self.content_hash, "columns": dict(self.columns), "root": self.root,
+                "config": self.config}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Report:
     pipeline: Mapping[str, Any] | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
     tool_version: str = __version__
     schema_version: int = SCHEMA_VERSION
 
@@ -112,6 +115,7 @@ class Report:
             "summary": self.summary(),
             "splits": {k: dict(v) for k, v in self.splits.items()},
             "outputs": dict(self.outputs),
+            "notes": list(self.notes),
             "findings": [f.to_dict() for f in self.findings],
         }
         if self.pipeline is not None:
@@ -128,7 +132,7 @@ class Report:
             manifest=ManifestInfo(
                 path=manifest["path"], format=manifest.get("format", ""), rows=manifest["rows"],
                 content_hash=manifest.get("content_hash", ""), columns=manifest.get("columns", {}),
-                root=manifest.get("root", ""),
+                root=manifest.get("root", ""), config=manifest.get("config"),
             ),
             settings=data.get("settings", {}),
             findings=tuple(Finding.from_dict(f) for f in data.get("findings", [])),
@@ -139,6 +143,7 @@ class Report:
             pipeline=data.get("pipeline"),
             outputs=data.get("outputs", {}),
             thumbnails=data.get("thumbnails", {}),
+            notes=tuple(data.get("notes", ())),
             tool_version=data.get("tool", {}).get("version", __version__),
             schema_version=data.get("schema_version", SCHEMA_VERSION),
         )

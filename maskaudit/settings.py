@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from maskaudit.errors import UsageError
 from maskaudit.findings import Severity
 
 
@@ -45,25 +46,61 @@ class Settings:
         }
 
 
+# No integer mask type holds a value outside int64's minimum and uint64's maximum.
+MASK_VALUE_MIN = -(1 << 63)
+MASK_VALUE_MAX = (1 << 64) - 1
+LABELS_FIX = "give values such as 0,1, names such as background,tumor, or pairs such as 0=background,1=tumor"
+
+
+def check_mask_value(option: str, value: int) -> int:
+    """A label or ignore value some integer mask could hold; anything else is a usage error."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{option} {value!r} is not an integer mask value; {LABELS_FIX}")
+    if not MASK_VALUE_MIN <= value <= MASK_VALUE_MAX:
+        raise UsageError(f"{option} {value} is outside what any integer mask can hold "
+                         f"({MASK_VALUE_MIN}..{MASK_VALUE_MAX}); give the value the masks use")
+    return value
+
+
+def _integer(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
 def parse_labels(text: str) -> tuple[tuple[int, ...], dict[int, str]]:
-    """`0,1`, `background,tumor` or `0=background,1=tumor`."""
+    """`0,1`, `background,tumor` or `0=background,1=tumor`; anything else is a UsageError naming the item."""
     labels: list[int] = []
     names: dict[int, str] = {}
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise ValueError("--labels is empty; give values such as 0,1 or names such as background,tumor")
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise UsageError(f"--labels is empty; {LABELS_FIX}")
+    bare_names = 0
     for position, item in enumerate(items):
         if "=" in item:
             value_text, name = (part.strip() for part in item.split("=", 1))
+            value = _integer(value_text)
+            if value is None or not name:
+                raise UsageError(f"--labels item {item!r} is not value=name; {LABELS_FIX}")
+        elif not item:
+            raise UsageError(f"--labels {text!r} has an empty item; {LABELS_FIX}")
         else:
-            value_text, name = item, ""
-        try:
-            value = int(value_text)
-        except ValueError:
-            value, name = position, value_text
-        labels.append(value)
+            value = _integer(item)
+            name = ""
+            if value is None:
+                value, name = position, item
+                bare_names += 1
+        labels.append(check_mask_value("--labels", value))
         if name:
             names[value] = name
+    if bare_names and bare_names != len(items):
+        raise UsageError(f"--labels {text!r} mixes values and bare names; {LABELS_FIX}")
+    if bare_names == 1:
+        raise UsageError(f"--labels {text!r} names a single label; name every label, background first "
+                         "(e.g. background,tumor), or give values such as 0,1")
     if len(set(labels)) != len(labels):
-        raise ValueError(f"--labels {text!r} repeats a value")
+        raise UsageError(f"--labels {text!r} repeats a value")
+    if len(set(names.values())) != len(names):
+        raise UsageError(f"--labels {text!r} repeats a name")
     return tuple(labels), names

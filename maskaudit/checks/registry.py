@@ -21,6 +21,7 @@ from maskaudit.checks.rows.no_annotation import no_annotation
 from maskaudit.checks.rows.split_leakage import split_leakage
 from maskaudit.checks.splits.class_imbalance import class_imbalance
 from maskaudit.checks.splits.high_empty_fraction import high_empty_fraction
+from maskaudit.checks.splits.ignore_index_out_of_range import ignore_index_out_of_range
 from maskaudit.checks.splits.label_missing_in_split import label_missing_in_split
 from maskaudit.checks.splits.mixed_image_encoding import mixed_image_encoding
 from maskaudit.checks.splits.no_positive_masks import no_positive_masks
@@ -49,6 +50,7 @@ CHECKS: tuple[Check, ...] = (
     label_missing_in_split,
     mixed_image_encoding,
     no_usable_rows,
+    ignore_index_out_of_range,
 )
 
 
@@ -59,8 +61,9 @@ def all_checks() -> tuple[Check, ...]:
 
 
 def find_check(key: str) -> Check | None:
-    """A check by name or code, case-insensitive for codes."""
+    """A check by name or code, case-insensitive; `empty_mask` finds `empty-mask`, as config keys do."""
+    name = key.strip().lower().replace("_", "-")
     for check in all_checks():
-        if key == check.name or key.upper() == check.code:
+        if name == check.name or name.upper() == check.code:
             return check
     return None

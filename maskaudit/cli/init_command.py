@@ -10,7 +10,9 @@ from maskaudit.checks.base import Check
 from maskaudit.checks.registry import all_checks
 from maskaudit.cli.app import app
 from maskaudit.errors import UsageError
+from maskaudit.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS
 from maskaudit.output import atomic_write_text
+from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
 
 
 def _check_block(check: Check) -> list[str]:
@@ -25,16 +27,8 @@ def starter_config(checks: tuple[Check, ...] | None = None) -> str:
     """Every setting commented out at its default: uncomment what this dataset needs."""
     lines = [
         "# maskaudit configuration. Command-line flags override every value here.",
+        "# Found walking up from the working directory, or passed with --config.",
         "# The same keys work under [tool.maskaudit] in pyproject.toml.",
-        "",
-        "# Manifest columns (detected from common names when unset).",
-        "# [columns]",
-        '# image = "image_path"',
-        '# mask = "mask_path"',
-        '# split = "split"',
-        '# flag = "has_segmentation"',
-        '# group = "patient_id"',
-        '# id = "id"',
         "",
         "# Folder relative paths resolve against (relative to this file; default: the manifest's folder).",
         '# root = "data"',
@@ -52,15 +46,29 @@ def starter_config(checks: tuple[Check, ...] | None = None) -> str:
         '# fail_on = "error"',
         "# Accepted findings: only findings not in this file fail the gate.",
         '# baseline = "maskaudit-baseline.json"',
-        "# Decoding threads (default: all cores).",
+        "# Decoding threads (default and most: the usable cores).",
         "# workers = 4",
+        "# Largest file read and largest image decoded; bigger files become findings.",
+        f'# max_file_bytes = "{DEFAULT_MAX_FILE_BYTES >> 30}GiB"',
+        f"# max_pixels = {DEFAULT_MAX_PIXELS}",
         "",
-        "# Augmentation replay.",
+        "# Augmentation replay. A pipeline saved with A.save (.yaml/.json) works from any configuration file;",
+        "# module:name or file.py:name (code to import) only from a file passed with --config.",
         '# pipeline = "augment.yaml"',
-        '# preprocess = "preprocess.yaml"',
-        "# replay_samples = 64",
-        "# replay_repeats = 4",
-        "# seed = 0",
+        "# none, zscore, zscore-channel, minmax or unit (module:fn only from a file passed with --config).",
+        f'# preprocess = "{DEFAULT_PREPROCESS}"',
+        f"# replay_samples = {DEFAULT_SAMPLES}",
+        f"# replay_repeats = {DEFAULT_REPEATS}",
+        f"# seed = {DEFAULT_SEED}",
+        "",
+        "# Manifest columns (detected from common names when unset).",
+        "# [columns]",
+        '# image = "image_path"',
+        '# mask = "mask_path"',
+        '# split = "split"',
+        '# flag = "has_segmentation"',
+        '# group = "patient_id"',
+        '# id = "id"',
         "",
         "# Per-check severity and thresholds; every value below is the default.",
     ]

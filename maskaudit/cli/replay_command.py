@@ -39,7 +39,7 @@ def replay(
     config_file: opt.ConfigFile = None,
 ) -> None:
     """Replay the training augmentation pipeline on sampled rows and report what it does to images and masks."""
-    config = resolve_config(manifest, config_file).merged_with(
+    config = resolve_config(config_file).merged_with(
         columns={"image": image_col, "mask": mask_col, "split": split_col}, root=root, select=select,
         ignore=ignore, fail_on=fail_on, workers=workers, pipeline=pipeline, preprocess=preprocess,
         replay_samples=replay_samples, replay_repeats=replay_repeats, seed=seed,

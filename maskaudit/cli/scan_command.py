@@ -17,7 +17,7 @@ from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
 from maskaudit.output import append_step_summary, atomic_write_text, default_out_dir, write_outputs
 from maskaudit.reporters.terminal import render_terminal
-from maskaudit.settings import FailOn, Settings, parse_labels
+from maskaudit.settings import FailOn, Settings, check_mask_value, parse_labels
 
 
 def check_names(option: str, text: str | None) -> frozenset[str]:
@@ -37,16 +37,12 @@ def build_settings(
     label_values: tuple[int, ...] | None = None
     label_names: dict[int, str] = {}
     if labels is not None:
-        try:
-            parsed, label_names = parse_labels(labels)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        label_values = parsed
+        label_values, label_names = parse_labels(labels)
     chosen = check_names("--select", select)
     return Settings(
         labels=label_values,
         label_names=label_names,
-        ignore_index=ignore_index,
+        ignore_index=check_mask_value("--ignore-index", ignore_index) if ignore_index is not None else None,
         select=chosen or None,
         ignore=check_names("--ignore", ignore),
         drop=check_names("--drop", drop),
@@ -71,7 +67,11 @@ def scan(
     ignore: opt.Ignore = None,
     drop: str | None = typer.Option(None, "--drop", help="also drop rows with these checks from the filtered manifest"),
     fail_on: opt.FailOnOption = None,
-    workers: int | None = typer.Option(None, "--workers", min=1, help="decoding threads (default: all cores)"),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="decoding threads (default and most: the usable cores)"),
+    severity: opt.SeverityOption = None,
+    max_file_bytes: opt.MaxFileBytes = None,
+    max_pixels: opt.MaxPixels = None,
     quiet: opt.Quiet = False,
     config_file: opt.ConfigFile = None,
     baseline: Path | None = typer.Option(None, "--baseline", help="accepted findings: fail only on findings not in it"),
@@ -85,10 +85,13 @@ def scan(
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
                     "group": group_col, "id": id_col}
-    config = resolve_config(manifest, config_file).merged_with(
+    config = resolve_config(config_file).merged_with(
         columns=flag_columns, root=root, labels=labels, ignore_index=ignore_index, select=select, ignore=ignore,
         drop=drop, fail_on=fail_on, workers=workers, baseline=baseline, pipeline=pipeline, preprocess=preprocess,
         replay_samples=replay_samples, replay_repeats=replay_repeats, seed=seed,
+        severities=opt.parse_severities(severity),
+        max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
+        max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
     )
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
@@ -108,7 +111,7 @@ def scan(
         replay = replay_run.prepare_replay(config.pipeline, config.preprocess, config.replay_samples,
                                            config.replay_repeats, config.seed, config.workers)
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
-                    progress=not quiet and sys.stderr.isatty())
+                    progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source)
     if replay is not None:
         run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:

@@ -21,6 +21,7 @@ def render_summary(report: Report) -> list[str]:
         f"- Findings: {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info",
         f"- Rows kept: {report.rows_kept}, dropped: {report.rows_dropped}",
     ]
+    lines += [f"- Note: {_cell(note)}" for note in report.notes]
     if report.baselined_count:
         lines.append(f"- Baseline: {len(report.new_findings)} new finding(s), {report.baselined_count} baselined")
     if report.counts_by_check:

@@ -16,6 +16,7 @@ def render_terminal(report: Report, paths: dict[str, str] | None = None) -> str:
         where = ", ".join(f.location for f in examples)
         more = ", ..." if entry["count"] > SHOWN else ""
         lines.append(f"  {entry['severity']:<7} {entry['code']} {name:<28} {entry['count']:>6}  ({where}{more})")
+    lines += [f"note: {note}" for note in report.notes]
     for key, path in (paths or {}).items():
         lines.append(f"{key.replace('_', ' ')}: {path}")
     return "\n".join(lines) + "\n"

@@ -58,7 +58,7 @@ class Case:
     clean: list[RowFacts]
     settings: Settings = field(default_factory=Settings)
     expect_rows: tuple[int, ...] | None = None
-    expect_splits: tuple[str, ...] | None = None
+    expect_splits: tuple[str | None, ...] | None = None
     clean_settings: Settings | None = None
 
 
@@ -135,6 +135,9 @@ def _cases() -> dict[str, Callable[[], Case]]:
             healthy(3), expect_splits=("train",)),
         "no-usable-rows": lambda: Case(
             [*healthy(2), row(2, split="val", image_problem=missing)], _two_splits(), expect_splits=("val",)),
+        "ignore-index-out-of-range": lambda: Case(
+            healthy(3), [*healthy(2), row(2, m=mask({0.0: 48, 255.0: 16}))],
+            settings=Settings(ignore_index=300), expect_splits=(None,), clean_settings=Settings(ignore_index=255)),
     }
 
 

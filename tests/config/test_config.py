@@ -29,8 +29,11 @@ def report(out: Path) -> dict[str, object]:
 
 
 @pytest.fixture()
-def manifest(tmp_path: Path) -> Path:
-    return make_dataset(tmp_path / "project" / "data", ROWS)
+def manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A dataset in project/data, scanned from project/data: discovery starts at the working directory."""
+    path = make_dataset(tmp_path / "project" / "data", ROWS)
+    monkeypatch.chdir(path.parent)
+    return path
 
 
 def test_file_found_walking_up_and_flags_win(manifest: Path, tmp_path: Path) -> None:
@@ -43,7 +46,7 @@ def test_file_found_walking_up_and_flags_win(manifest: Path, tmp_path: Path) -> 
 def test_pyproject_table_is_read_and_pyproject_without_it_is_skipped(manifest: Path, tmp_path: Path) -> None:
     (tmp_path / "project" / "pyproject.toml").write_text('[tool.maskaudit]\nfail_on = "warning"\n')
     (tmp_path / "project" / "data" / "pyproject.toml").write_text('[project]\nname = "other"\n')
-    assert find_config(manifest) == (tmp_path / "project" / "pyproject.toml").resolve()
+    assert find_config(manifest.parent) == (tmp_path / "project" / "pyproject.toml").resolve()
     assert scan(manifest, tmp_path / "out") == 1
 
 
@@ -51,7 +54,7 @@ def test_maskaudit_toml_wins_over_pyproject_in_the_same_folder(manifest: Path, t
     folder = manifest.parent
     (folder / "pyproject.toml").write_text('[tool.maskaudit]\nfail_on = "warning"\n')
     (folder / "maskaudit.toml").write_text('fail_on = "never"\n')
-    assert find_config(manifest) == (folder / "maskaudit.toml").resolve()
+    assert find_config(folder) == (folder / "maskaudit.toml").resolve()
 
 
 def test_explicit_config_file(manifest: Path, tmp_path: Path) -> None:
@@ -88,13 +91,14 @@ def test_select_and_ignore_from_file_and_flag_override(manifest: Path, tmp_path:
     assert scan(manifest, tmp_path / "out", "--ignore", "full-mask") == 1
 
 
-def test_columns_and_root_from_file(tmp_path: Path) -> None:
+def test_columns_and_root_from_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "data"
     manifest = make_dataset(data, ROWS)
     frame = pd.read_csv(manifest).rename(columns={"image_path": "picture", "mask_path": "target"})
     moved = tmp_path / "lists" / "train.csv"
     moved.parent.mkdir()
     write_manifest(moved, frame.to_dict("records"))
+    monkeypatch.chdir(moved.parent)
     assert scan(moved, tmp_path / "out") == 2
     (tmp_path / "lists" / "maskaudit.toml").write_text(
         'root = "../data"\n[columns]\nimage = "picture"\nmask = "target"\n')

@@ -29,7 +29,9 @@ def test_replay_section_has_charts_and_sample_pictures(tmp_path: Path) -> None:
     (tmp_path / "data" / "augment.py").write_text(PIPELINE)
     (tmp_path / "data" / "maskaudit.toml").write_text(
         'pipeline = "augment.py:build"\nreplay_samples = 4\nreplay_repeats = 2\nseed = 3\nfail_on = "never"\n')
-    assert run(["scan", str(manifest), "--out", str(tmp_path / "out"), "--quiet", "--replay-samples", "3"]) == 0
+    config = ["--config", str(tmp_path / "data" / "maskaudit.toml")]  # names code: only a passed file may
+    assert run(["scan", str(manifest), "--out", str(tmp_path / "out"), "--quiet", "--replay-samples", "3",
+                *config]) == 0
     saved = json.loads((tmp_path / "out" / "report.json").read_text())
     assert saved["pipeline"]["samples"] == 3 and saved["pipeline"]["seed"] == 3
     samples = {k: v for k, v in saved["thumbnails"].items() if k.startswith("replay:")}
