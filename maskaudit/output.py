@@ -81,6 +81,7 @@ class OutputSet:
         self._lock: int | None = lock
         self._lock_path = lock_path
         self.staging: Path | None = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp's 0700 would become the final folder's mode
 
     def staged(self, name: str) -> Path:
         """Where to write the file ``name`` now."""
