@@ -65,24 +65,36 @@ def test_a_second_writer_stops_at_once_while_the_first_holds_the_lock(
     assert leftovers(tmp_path) == []
 
 
+def bad_out(kind: str, tmp: Path) -> Path:
+    if kind == "file":
+        (tmp / "file.txt").write_text("x")
+        return tmp / "file.txt"
+    if kind == "foreign-folder":
+        (tmp / "mine").mkdir()
+        (tmp / "mine" / "notes.txt").write_text("x")
+        return tmp / "mine"
+    if kind == "parent-is-a-file":
+        (tmp / "blocker").write_text("x")
+        return tmp / "blocker" / "out"
+    return tmp
+
+
 @pytest.mark.parametrize(
-    ("make_out", "message"),
+    ("kind", "message"),
     [
-        (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt", "is a file; name a folder"),
-        (lambda tmp: (tmp / "mine").mkdir() or (tmp / "mine" / "notes.txt").write_text("x") and tmp / "mine",
-         "holds files maskaudit did not write; choose an empty or new folder"),
-        (lambda tmp: (tmp / "blocker").write_text("x") and tmp / "blocker" / "out", "cannot write to"),
-        (lambda tmp: tmp, "holds the manifest"),
+        ("file", "is a file; name a folder"),
+        ("foreign-folder", "holds files maskaudit did not write; choose an empty or new folder"),
+        ("parent-is-a-file", "cannot write to"),
+        ("manifest-folder", "holds the manifest"),
     ],
-    ids=["file", "foreign-folder", "parent-is-a-file", "manifest-folder"],
 )
 def test_a_bad_out_is_refused_before_the_scan(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_out: object, message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, message: str
 ) -> None:
     # The manifest has no image column: had the scan started, its column error would be the message.
     manifest = tmp_path / "m.csv"
     manifest.write_text("a,b\n1,2\n")
-    out = make_out(tmp_path)  # type: ignore[operator]
+    out = bad_out(kind, tmp_path)
     before = snapshot(tmp_path)
     assert run(["scan", str(manifest), "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -147,7 +159,7 @@ def test_replay_files_join_the_scan_set_and_survive_the_next_scan(tmp_path: Path
 
 def test_a_lock_taken_twice_in_one_process_is_refused(tmp_path: Path) -> None:
     manifest = csv_manifest(tmp_path, 1)
-    with prepare_output(tmp_path / "out", manifest):
-        with pytest.raises(UsageError, match="another maskaudit run is writing to"):
-            prepare_output(tmp_path / "out", manifest)
+    with prepare_output(tmp_path / "out", manifest), \
+            pytest.raises(UsageError, match="another maskaudit run is writing to"):
+        prepare_output(tmp_path / "out", manifest)
     assert leftovers(tmp_path) == []
