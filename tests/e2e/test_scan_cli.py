@@ -214,8 +214,9 @@ def test_filtered_manifest_resolves_from_its_own_folder(tmp_path: Path, kind: st
         ("empty.csv", b"", "is empty"),
         ("bad.parquet", b"garbage", "not a readable parquet"),
         ("cols.csv", b"a,b\n1,2\n", "columns found: a, b"),
+        ("dup.csv", b"image_path,mask_path,mask_path\na,b,c\n", "names column(s) 'mask_path' more than once"),
     ],
-    ids=["nonexistent", "empty", "unreadable", "missing-column"],
+    ids=["nonexistent", "empty", "unreadable", "missing-column", "duplicate-column"],
 )
 def test_bad_input_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | None, message: str
@@ -263,3 +264,16 @@ def test_outputs_are_readable_like_any_new_file(demo_scan: Path) -> None:
     os.umask(umask)
     for name in ("report.json", "report.md", "filtered.parquet", "facts.parquet"):
         assert (demo_scan / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_parquet_parts_that_disagree_exit_2_naming_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pd.DataFrame({"image_path": ["a.png"], "mask_path": ["m.png"], "score": ["high"]}).to_parquet(
+        folder / "part-0.parquet")
+    pd.DataFrame({"image_path": ["b.png"], "mask_path": ["m.png"], "score": [0.5]}).to_parquet(
+        folder / "part-1.parquet")
+    assert run(["scan", str(folder), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "part-0.parquet and" in err and "part-1.parquet disagree on column 'score'" in err
+    assert err.count("\n") == 1
