@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 import json
+import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from maskaudit.errors import UsageError
@@ -68,6 +71,8 @@ class Manifest:
     kind: str
     columns: tuple[str, ...]
     parts: tuple[Path, ...]
+    schema: pa.Schema | None = None
+    """Parquet only: the parts' schemas unified, which the filtered copy is written in."""
 
     @property
     def stem(self) -> str:
@@ -81,11 +86,18 @@ class Manifest:
     def extension(self) -> str:
         return {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}[self.kind]
 
-    def row_count(self) -> int | None:
-        """Rows, when the format records them (parquet footers); None when only a full read can tell."""
-        if self.kind != "parquet":
-            return None
-        return int(sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts))
+    def row_count(self) -> int:
+        """The progress bar's total: exact for parquet (footers); for CSV and JSONL the line count less the
+        header, which overcounts blank lines and CSV fields with quoted line breaks. Never a row count to trust."""
+        if self.kind == "parquet":
+            return int(sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts))
+        lines, last = 0, b"\n"
+        with self.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                lines += block.count(b"\n")
+                last = block[-1:]
+        lines += last != b"\n"
+        return max(lines - (self.kind == "csv"), 0)
 
     def content_hash(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
@@ -100,15 +112,17 @@ def open_manifest(path: Path) -> Manifest:
     if not path.exists():
         raise UsageError(f"manifest {path} does not exist; check the path")
     if path.is_dir():
-        parts = tuple(sorted(p for p in path.rglob("*.parquet") if p.is_file()))
+        parts = tuple(sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _own_output(p, path)))
         if not parts:
             raise UsageError(f"manifest folder {path} holds no .parquet files; pass a .parquet, .csv or .jsonl file")
-        return Manifest(path, "parquet", _parquet_columns(parts[0]), parts)
+        schema = _unified_schema(parts)
+        return Manifest(path, "parquet", tuple(schema.names), parts, schema)
     suffix = path.name.lower()
     if path.stat().st_size == 0:
         raise UsageError(f"manifest {path} is empty (0 bytes); point at a manifest with a header and rows")
     if suffix.endswith(".parquet"):
-        return Manifest(path, "parquet", _parquet_columns(path), (path,))
+        schema = _parquet_schema(path)
+        return Manifest(path, "parquet", tuple(schema.names), (path,), schema)
     if suffix.endswith(".csv"):
         return Manifest(path, "csv", _csv_columns(path), (path,))
     if suffix.endswith((".jsonl", ".ndjson")):
@@ -116,11 +130,60 @@ def open_manifest(path: Path) -> Manifest:
     raise UsageError(f"manifest {path} has an unsupported extension; use .parquet, a parquet folder, .csv or .jsonl")
 
 
-def _parquet_columns(path: Path) -> tuple[str, ...]:
+OUTPUT_MARKER = ".maskaudit-output"
+"""The file that marks a folder as one maskaudit wrote; kept here because manifest folders must skip them."""
+
+
+def _own_output(part: Path, folder: Path) -> bool:
+    """A file a maskaudit run wrote (or is writing) inside a manifest folder: never a part of the manifest."""
+    inside = part.relative_to(folder).parts[:-1]
+    if any(name.startswith(".") or name.endswith(".maskaudit") for name in inside):
+        return True
+    return part.name.startswith(".") or (part.parent / OUTPUT_MARKER).exists()
+
+
+def _parquet_schema(path: Path) -> pa.Schema:
     try:
-        return tuple(pq.ParquetFile(path).schema_arrow.names)
+        schema = pq.ParquetFile(path).schema_arrow
     except (pa.ArrowException, OSError) as exc:
         raise UsageError(f"manifest {path} is not a readable parquet file ({_first_line(exc)})") from None
+    _refuse_duplicates(path, schema.names)
+    return schema
+
+
+def _unified_schema(parts: Sequence[Path]) -> pa.Schema:
+    """One schema for all parts: types promoted (int32 with int64 is int64), a column some parts lack is null
+    there. Parts that disagree on a column's type beyond promotion are a usage error naming both."""
+    unified = _parquet_schema(parts[0])
+    origin = dict.fromkeys(unified.names, parts[0])
+    for part in parts[1:]:
+        schema = _parquet_schema(part)
+        try:
+            unified = pa.unify_schemas([unified, schema], promote_options="permissive")
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            for field in schema:
+                if field.name in origin:
+                    theirs = unified.field(field.name)
+                    try:
+                        pa.unify_schemas([pa.schema([theirs]), pa.schema([field])], promote_options="permissive")
+                    except (pa.ArrowTypeError, pa.ArrowInvalid):
+                        raise UsageError(
+                            f"manifest parts {origin[field.name]} and {part} disagree on column {field.name!r} "
+                            f"({theirs.type} vs {field.type}); write both with the same type"
+                        ) from None
+            raise
+        for name in schema.names:
+            origin.setdefault(name, part)
+    return unified
+
+
+def _refuse_duplicates(path: Path, names: Sequence[str]) -> None:
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        raise UsageError(
+            f"manifest {path} names column(s) {', '.join(map(repr, repeated))} more than once; "
+            "rename them so each column has one name"
+        )
 
 
 def _csv_columns(path: Path) -> tuple[str, ...]:
@@ -131,6 +194,7 @@ def _csv_columns(path: Path) -> tuple[str, ...]:
         raise UsageError(f"manifest {path} is not a readable CSV file ({_first_line(exc)})") from None
     if not header:
         raise UsageError(f"manifest {path} has no header row; the first line must name the columns")
+    _refuse_duplicates(path, header)
     return tuple(header)
 
 
@@ -151,9 +215,14 @@ def _jsonl_records(path: Path, limit: int | None = None) -> Iterator[dict[str, A
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    record = json.loads(line, object_pairs_hook=_unique_keys)
                 except json.JSONDecodeError as exc:
                     raise UsageError(f"manifest {path} line {number} is not valid JSON ({exc.msg})") from None
+                except _DuplicateKey as exc:
+                    raise UsageError(
+                        f"manifest {path} line {number} has the key {exc.args[0]!r} more than once; "
+                        "keep one"
+                    ) from None
                 if not isinstance(record, dict):
                     raise UsageError(f"manifest {path} line {number} is not a JSON object")
                 yield record
@@ -162,6 +231,17 @@ def _jsonl_records(path: Path, limit: int | None = None) -> Iterator[dict[str, A
                     return
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"manifest {path} is not readable as UTF-8 JSON lines ({_first_line(exc)})") from None
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        raise _DuplicateKey(next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1))
+    return record
 
 
 def detect_columns(manifest: Manifest, overrides: dict[str, str | None]) -> Columns:
@@ -255,29 +335,87 @@ def parse_flag(value: str | None) -> bool | None:
         return None
 
 
-def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.BufferedWriter | Any) -> int:
-    """Write the manifest's rows whose position is kept to an open binary file; same columns, same order."""
+class ManifestChanged(UsageError):
+    """The manifest no longer holds the rows the scan read."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"manifest {path} changed during the scan; run again when it is no longer being written")
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """Relative paths in ``columns`` resolve against a folder; ``prefix`` is that folder seen from the folder the
+    filtered copy is written to. Absolute paths, ``~`` paths, URLs and empty values stay as they are."""
+
+    columns: tuple[str, ...]
+    prefix: str
+    """Ends in a separator: a relative path is ``prefix + path``."""
+
+    @classmethod
+    def between(cls, columns: Sequence[str], base: Path, target: Path) -> Relocation | None:
+        """Relative when the two folders share more than the filesystem root, else the base folder's absolute
+        path (a ../../.. chain up to / is no more portable and much harder to read)."""
+        source, copy = base.resolve(), target.resolve()
+        shared = os.path.commonpath([source, copy])
+        prefix = os.path.relpath(source, copy) if shared != source.anchor else str(source)
+        return None if prefix == "." else cls(tuple(dict.fromkeys(columns)), os.path.join(prefix, ""))
+
+    def text(self, value: Any) -> Any:
+        path = text_or_none(value) if isinstance(value, str) else None
+        if path is None or os.path.isabs(path) or path.startswith("~") or "://" in path:
+            return value
+        return self.prefix + path
+
+    def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        if pa.types.is_dictionary(values.type):
+            return self.array(values.cast(values.type.value_type)).cast(values.type)
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return values
+        path = pc.utf8_trim_whitespace(values)
+        verbatim = pc.or_(
+            pc.or_(pc.is_in(pc.utf8_lower(path), value_set=pa.array(sorted(NULL_TEXT))),
+                   pc.or_(pc.starts_with(path, "/"), pc.starts_with(path, "~"))),
+            pc.match_substring(path, "://"),
+        )
+        moved = pc.binary_join_element_wise(pa.scalar(self.prefix, values.type), path,
+                                            pa.scalar("", values.type))
+        return pc.if_else(pc.fill_null(verbatim, True), values, moved)
+
+
+def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.BufferedWriter | Any,
+                   relocation: Relocation | None = None) -> int:
+    """Write the manifest's rows whose position is kept to an open binary file; same columns, same order.
+
+    ``keep`` holds one entry per row the scan read: a manifest with more or fewer rows now raises
+    ManifestChanged. With a relocation, relative paths are rewritten to resolve from the copy's folder."""
     kept = 0
     position = 0
+
+    def chosen_rows(size: int) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        nonlocal position, kept
+        if position + size > len(keep):
+            raise ManifestChanged(manifest.path)
+        rows = np.asarray(keep[position : position + size], dtype=bool)
+        position += size
+        kept += int(rows.sum())
+        return rows
+
     if manifest.kind == "parquet":
-        schema = pq.ParquetFile(manifest.parts[0]).schema_arrow
+        schema = manifest.schema if manifest.schema is not None else pq.ParquetFile(manifest.parts[0]).schema_arrow
         with pq.ParquetWriter(target, schema) as writer:
             for part in manifest.parts:
                 for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH_ROWS):
-                    mask = pa.array(keep[position : position + batch.num_rows], type=pa.bool_())
-                    position += batch.num_rows
-                    chosen = batch.filter(mask)
-                    kept += chosen.num_rows
-                    writer.write_table(pa.Table.from_batches([chosen], schema=batch.schema).cast(schema))
+                    table = pa.Table.from_batches([batch.filter(pa.array(chosen_rows(batch.num_rows)))])
+                    writer.write_table(_conform(table, schema, relocation))
     elif manifest.kind == "csv":
         text = io.TextIOWrapper(target, encoding="utf-8", newline="")
         header = True
         reader = pd.read_csv(manifest.path, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS,
                              encoding="utf-8-sig")
         for frame in reader:
-            chosen = frame.loc[np.asarray(keep[position : position + len(frame)], dtype=bool)]
-            position += len(frame)
-            kept += len(chosen)
+            chosen = frame.loc[chosen_rows(len(frame))]
+            for name in relocation.columns if relocation else ():
+                chosen[name] = chosen[name].map(relocation.text)  # type: ignore[union-attr]
             chosen.to_csv(text, index=False, header=header, lineterminator="\n")
             header = False
         if header:
@@ -289,11 +427,38 @@ def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.Buffered
             for line in handle:
                 if not line.strip():
                     continue
-                if keep[position]:
-                    target.write(line.rstrip("\n").encode("utf-8") + b"\n")
-                    kept += 1
-                position += 1
+                if chosen_rows(1)[0]:
+                    target.write(_relocated_line(line, relocation).encode("utf-8") + b"\n")
+    if position != len(keep):
+        raise ManifestChanged(manifest.path)
     return kept
+
+
+def _conform(table: pa.Table, schema: pa.Schema, relocation: Relocation | None) -> pa.Table:
+    """The part's rows in the unified schema: columns it lacks are null, narrower types are promoted."""
+    moved = set(relocation.columns) if relocation else set()
+    columns = []
+    for field in schema:
+        if field.name in table.column_names:
+            column = table.column(field.name).cast(field.type)
+            columns.append(relocation.array(column) if relocation and field.name in moved else column)
+        else:
+            columns.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _relocated_line(line: str, relocation: Relocation | None) -> str:
+    line = line.rstrip("\n")
+    if relocation is None:
+        return line
+    record = json.loads(line)
+    changed = False
+    for name in relocation.columns:
+        if name in record:
+            value = relocation.text(record[name])
+            changed = changed or value != record[name]
+            record[name] = value
+    return json.dumps(record, ensure_ascii=False) if changed else line
 
 
 def _first_line(exc: BaseException) -> str:

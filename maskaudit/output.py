@@ -1,12 +1,16 @@
-"""Write a finished audit to disk: every file atomically, never over the input."""
+"""Write a finished audit to disk as one set: staged beside --out, swapped in whole, never over the input."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import secrets
+import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 import pyarrow as pa
@@ -16,13 +20,19 @@ from maskaudit.api import AuditRun
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
-from maskaudit.manifest import write_filtered
+from maskaudit.manifest import OUTPUT_MARKER, ManifestChanged, Relocation, open_manifest, write_filtered
 from maskaudit.report import Report
 from maskaudit.reporters.html import render_html
 from maskaudit.reporters.json_report import render_json
 from maskaudit.reporters.junit import render_junit
 from maskaudit.reporters.markdown import render_markdown, render_summary
 from maskaudit.thumbnails import make_thumbnails
+
+SCAN_FILES = {
+    "report_json": "report.json", "report_md": "report.md", "report_html": "report.html",
+    "report_junit": "report.junit.xml", "facts": "facts.parquet",
+}
+REPLAY_FILES = {"replay_json": "replay.json", "replay_md": "replay.md"}
 
 
 def default_out_dir(manifest_path: Path) -> Path:
@@ -56,21 +66,166 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
-def output_paths(run: AuditRun, out_dir: Path) -> dict[str, Path]:
-    stem = run.manifest.stem
-    paths = {
-        "report_json": out_dir / "report.json",
-        "report_md": out_dir / "report.md",
-        "filtered_manifest": out_dir / f"{stem}.filtered.{run.manifest.extension}",
-        "facts": out_dir / f"{stem}.facts.parquet",
-        "report_html": out_dir / "report.html",
-        "report_junit": out_dir / "report.junit.xml",
-    }
-    inputs = {p.resolve() for p in run.manifest.parts} | {run.manifest.path.resolve()}
-    for path in paths.values():
-        if path.resolve() in inputs:
-            raise UsageError(f"output {path} would overwrite the input manifest; choose another --out")
-    return paths
+class OutputSet:
+    """The files of one run, staged in a hidden folder beside --out and swapped in whole by ``commit``.
+
+    From creation to ``close`` it holds an exclusive lock on ``.<name>.lock`` beside --out, so a second run
+    writing there stops at once; the kernel drops the lock with the process, so a killed run leaves no stale lock.
+    ``close`` without ``commit`` (a failure, an interrupt) removes the staging folder: the previous set stays.
+    """
+
+    def __init__(self, out: Path, shown: Path, lock: int, lock_path: Path, manifest_hash: str) -> None:
+        self.out = out
+        self.shown = shown
+        self.manifest_hash = manifest_hash
+        self._lock: int | None = lock
+        self._lock_path = lock_path
+        self.staging: Path | None = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        os.chmod(self.staging, 0o777 & ~_umask())  # mkdtemp's 0700 would become the final folder's mode
+
+    def staged(self, name: str) -> Path:
+        """Where to write the file ``name`` now."""
+        assert self.staging is not None, "the set was already committed or closed"
+        return self.staging / name
+
+    def final(self, name: str) -> Path:
+        """Where the file ``name`` is once the set is committed, as the user named --out."""
+        return self.shown / name
+
+    def commit(self, carry: Iterable[str] = ()) -> None:
+        """Swap the staged set in for the previous one; the previous set's files named in ``carry`` (another
+        command's outputs) are kept in the new set."""
+        staging = self.staging
+        assert staging is not None, "the set was already committed or closed"
+        for name in carry:
+            previous = self.out / name
+            if previous.is_file() and not (staging / name).exists():
+                shutil.copy2(previous, staging / name)
+        (staging / OUTPUT_MARKER).write_text("maskaudit writes this folder; each run replaces it whole.\n")
+        _fsync(staging)
+        retired = self.out.parent / f".{self.out.name}.old-{secrets.token_hex(4)}"
+        moved = False
+        try:
+            if self.out.exists():
+                os.rename(self.out, retired)
+                moved = True
+            os.rename(staging, self.out)
+            self.staging = None
+        except BaseException:
+            if moved and not self.out.exists():
+                os.rename(retired, self.out)
+            raise
+        _fsync(self.out.parent)
+        if moved:
+            shutil.rmtree(retired, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove what was not committed and release the lock; safe to call twice."""
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+        if self._lock is not None:
+            self._lock_path.unlink(missing_ok=True)
+            os.close(self._lock)
+            self._lock = None
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def _fsync(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def prepare_output(out: Path, manifest_path: Path) -> OutputSet:
+    """Check --out before the scan, lock it and stage a folder beside it; every refusal is a usage error now,
+    not after an hour of scanning."""
+    target = Path(os.path.abspath(out))
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {out} is a file; name a folder (maskaudit writes several files into it)")
+    manifest = manifest_path.resolve()
+    resolved = target.resolve()
+    if manifest.is_dir() and (resolved == manifest or manifest in resolved.parents):
+        raise UsageError(f"--out {out} is inside the manifest folder {manifest_path}; its outputs would be read "
+                         "as parts of the manifest: choose a folder outside it")
+    if resolved == manifest.parent or resolved in manifest.parents:
+        raise UsageError(f"--out {out} holds the manifest {manifest_path}; choose another --out")
+    if target.is_dir() and not (target / OUTPUT_MARKER).exists() and any(target.iterdir()):
+        raise UsageError(f"--out {out} holds files maskaudit did not write; choose an empty or new folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock_path, lock = _lock(target)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {target.parent} ({exc.strerror or exc}); choose another --out") from None
+    try:
+        manifest_hash = open_manifest(manifest_path).content_hash()
+        return OutputSet(target, out, lock, lock_path, manifest_hash)
+    except OSError as exc:
+        _unlock(lock_path, lock)
+        raise UsageError(f"cannot write to {target.parent} ({exc.strerror or exc}); choose another --out") from None
+    except BaseException:
+        _unlock(lock_path, lock)
+        raise
+
+
+def _lock(target: Path) -> tuple[Path, int]:
+    path = target.parent / f".{target.name}.lock"
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise UsageError(
+                f"another maskaudit run is writing to {target}; wait for it or choose another --out"
+            ) from None
+        except BaseException:
+            os.close(descriptor)
+            raise
+        # The previous holder removes the lock file as it lets go: a lock on that removed file guards nothing.
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            os.close(descriptor)
+            continue
+        held = os.fstat(descriptor)
+        if (current.st_dev, current.st_ino) == (held.st_dev, held.st_ino):
+            return path, descriptor
+        os.close(descriptor)
+
+
+def _unlock(path: Path, descriptor: int) -> None:
+    path.unlink(missing_ok=True)
+    os.close(descriptor)
+
+
+def _write_file(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
+    with path.open("wb") as stream:
+        write(stream)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_file(path, lambda stream: stream.write(text.encode("utf-8")))
+
+
+def write_text_set(output: OutputSet, files: dict[str, tuple[str, str]]) -> dict[str, Path]:
+    """Write rendered texts (key -> (file name, text)) and commit them with the previous set's other files (a
+    replay adds replay.json and replay.md beside a scan's outputs); the final paths by key."""
+    for name, text in files.values():
+        _write_text(output.staged(name), text)
+    previous = [p.name for p in output.out.iterdir()] if output.out.is_dir() else []
+    output.commit(carry=[name for name in previous if name != OUTPUT_MARKER])
+    return {key: output.final(name) for key, (name, _) in files.items()}
 
 
 def write_facts(facts: Sequence[RowFacts], findings: Sequence[Finding], dropped: frozenset[int],
@@ -134,23 +289,34 @@ FACT_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
-def write_outputs(run: AuditRun, out_dir: Path) -> tuple[Report, dict[str, Path]]:
-    """Write every output; the report returned (and written) lists where they are."""
-    paths = output_paths(run, out_dir)
-    report = replace(run.report, outputs={key: str(path) for key, path in paths.items()},
+def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) -> tuple[Report, dict[str, Path]]:
+    """Write every output into the staged set and commit it; the report returned (and written) lists the final
+    paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
+    names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
+    report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
                      thumbnails={**make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root)),
                                  **run.replay_thumbnails})
     keep = [row.row not in run.dropped for row in run.facts]
-    atomic_write(paths["filtered_manifest"], lambda stream: write_filtered(run.manifest, keep, stream))
-    atomic_write(
-        paths["facts"],
-        lambda stream: write_facts(run.facts, run.report.findings, run.dropped, run.context.ignore_index, stream),
-    )
-    atomic_write_text(paths["report_md"], render_markdown(report))
-    atomic_write_text(paths["report_html"], render_html(report))
-    atomic_write_text(paths["report_junit"], render_junit(report))
-    atomic_write_text(paths["report_json"], render_json(report))
-    return report, paths
+    relocation = None if keep_paths else Relocation.between(
+        (run.columns.image, run.columns.mask), Path(run.report.manifest.root), output.out)
+    kept = 0
+
+    def filtered(stream: IO[bytes]) -> None:
+        nonlocal kept
+        kept = write_filtered(run.manifest, keep, stream, relocation)
+
+    _write_file(output.staged(names["filtered_manifest"]), filtered)
+    if kept != report.rows_kept or output.manifest_hash != report.manifest.content_hash \
+            or output.manifest_hash != run.manifest.content_hash():
+        raise ManifestChanged(Path(report.manifest.path))
+    _write_file(output.staged(names["facts"]), lambda stream: write_facts(
+        run.facts, run.report.findings, run.dropped, run.context.ignore_index, stream))
+    _write_text(output.staged(names["report_md"]), render_markdown(report))
+    _write_text(output.staged(names["report_html"]), render_html(report))
+    _write_text(output.staged(names["report_junit"]), render_junit(report))
+    _write_text(output.staged(names["report_json"]), render_json(report))
+    output.commit(carry=REPLAY_FILES.values())
+    return report, {key: output.final(name) for key, name in names.items()}
 
 
 def append_step_summary(report: Report) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from maskaudit.findings import Finding, Severity
@@ -48,16 +49,21 @@ class Report:
         counts = Counter(f.severity for f in self.findings)
         return {s.label: counts.get(s, 0) for s in sorted(Severity, reverse=True)}
 
-    @property
-    def counts_by_check(self) -> dict[str, dict[str, Any]]:
-        grouped: dict[str, dict[str, Any]] = {}
+    @cached_property
+    def findings_by_check(self) -> dict[str, tuple[Finding, ...]]:
+        """Findings grouped by check name in one pass, each group in report order."""
+        grouped: dict[str, list[Finding]] = {}
         for finding in self.findings:
-            entry = grouped.setdefault(
-                finding.check, {"code": finding.code, "severity": finding.severity.label, "count": 0}
-            )
-            entry["count"] += 1
-            if Severity.parse(entry["severity"]) < finding.severity:
-                entry["severity"] = finding.severity.label
+            grouped.setdefault(finding.check, []).append(finding)
+        return {name: tuple(group) for name, group in grouped.items()}
+
+    @cached_property
+    def counts_by_check(self) -> dict[str, dict[str, Any]]:
+        """Per check: code, worst severity and count; worst checks first, then by code."""
+        grouped: dict[str, dict[str, Any]] = {}
+        for name, findings in self.findings_by_check.items():
+            worst = max(f.severity for f in findings)
+            grouped[name] = {"code": findings[0].code, "severity": worst.label, "count": len(findings)}
         return dict(sorted(grouped.items(), key=lambda kv: (-Severity.parse(kv[1]["severity"]), kv[1]["code"])))
 
     @property
@@ -149,4 +155,4 @@ class Report:
         )
 
     def findings_for(self, check: str) -> Sequence[Finding]:
-        return [f for f in self.findings if f.check == check]
+        return self.findings_by_check.get(check, ())

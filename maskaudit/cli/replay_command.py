@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import click
 import typer
 
 from maskaudit.cli import options as opt
@@ -11,7 +12,7 @@ from maskaudit.cli.app import app
 from maskaudit.cli.scan_command import build_settings
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
-from maskaudit.output import atomic_write_text, default_out_dir
+from maskaudit.output import default_out_dir, prepare_output, write_text_set
 from maskaudit.reporters.json_report import render_json
 from maskaudit.reporters.markdown import render_markdown
 from maskaudit.reporters.terminal import render_terminal
@@ -59,12 +60,12 @@ def replay(
                               config.seed, config.workers)
     assert prepared is not None
     columns = {key: config.columns.get(key) for key in COLUMN_KEYS}
-    report = replay_manifest(manifest, settings, prepared, root=config.root, columns=columns)
     out_dir = out if out is not None else default_out_dir(manifest)
-    paths = {"replay_json": out_dir / "replay.json", "replay_md": out_dir / "replay.md"}
+    output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
+    report = replay_manifest(manifest, settings, prepared, root=config.root, columns=columns)
     try:
-        atomic_write_text(paths["replay_md"], render_markdown(report))
-        atomic_write_text(paths["replay_json"], render_json(report))
+        paths = write_text_set(output, {"replay_md": ("replay.md", render_markdown(report)),
+                                        "replay_json": ("replay.json", render_json(report))})
     except OSError as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
     if not quiet:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import click
 import typer
 
 from maskaudit.api import run_audit
@@ -15,7 +16,13 @@ from maskaudit.cli import options as opt
 from maskaudit.cli.app import app, split_list
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
-from maskaudit.output import append_step_summary, atomic_write_text, default_out_dir, write_outputs
+from maskaudit.output import (
+    append_step_summary,
+    atomic_write_text,
+    default_out_dir,
+    prepare_output,
+    write_outputs,
+)
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, check_mask_value, parse_labels
 
@@ -81,6 +88,8 @@ def scan(
     replay_samples: opt.ReplaySamples = None,
     replay_repeats: opt.ReplayRepeats = None,
     seed: opt.Seed = None,
+    keep_paths: bool = typer.Option(False, "--keep-paths",
+                                    help="write the filtered manifest's paths verbatim, not relative to --out"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -110,6 +119,8 @@ def scan(
 
         replay = replay_run.prepare_replay(config.pipeline, config.preprocess, config.replay_samples,
                                            config.replay_repeats, config.seed, config.workers)
+    out_dir = out if out is not None else default_out_dir(manifest)
+    output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source)
     if replay is not None:
@@ -122,9 +133,8 @@ def scan(
         accepted = load_baseline(write_baseline)
     if accepted is not None:
         run = replace(run, report=replace(run.report, findings=apply_baseline(run.report.findings, accepted)))
-    out_dir = out if out is not None else default_out_dir(manifest)
     try:
-        report, paths = write_outputs(run, out_dir)
+        report, paths = write_outputs(run, output, keep_paths=keep_paths)
     except OSError as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
     append_step_summary(report)

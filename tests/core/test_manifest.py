@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,9 @@ import pytest
 
 from maskaudit.errors import UsageError
 from maskaudit.manifest import (
+    OUTPUT_MARKER,
+    ManifestChanged,
+    Relocation,
     detect_columns,
     iter_batches,
     open_manifest,
@@ -120,3 +124,106 @@ def test_text_and_flag_parsing() -> None:
     assert [text_or_none(v) for v in (None, float("nan"), " NaN ", "", " a.png ", 3, b"x")] == [
         None, None, None, None, "a.png", "3", "x"]
     assert [parse_flag(v) for v in ("yes", "0", "1.0", "maybe", None)] == [True, False, True, None, None]
+
+
+def test_parquet_parts_with_compatible_schemas_are_unified(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"image_path": ["a.png"], "mask_path": ["ma.png"], "n": pa.array([1], pa.int32())}),
+                   folder / "part-0.parquet")
+    pq.write_table(pa.table({"image_path": ["b.png"], "mask_path": ["mb.png"], "n": pa.array([2], pa.int64()),
+                             "extra": ["x"]}), folder / "part-1.parquet")
+    manifest = open_manifest(folder)
+    assert manifest.columns == ("image_path", "mask_path", "n", "extra")
+    out = io.BytesIO()
+    assert write_filtered(manifest, [True, True], out) == 2
+    table = pq.read_table(pa.BufferReader(out.getvalue()))
+    assert table.schema.field("n").type == pa.int64()
+    assert table.to_pydict() == {"image_path": ["a.png", "b.png"], "mask_path": ["ma.png", "mb.png"], "n": [1, 2],
+                                 "extra": [None, "x"]}
+
+
+def test_parquet_parts_that_disagree_name_both_parts_and_the_column(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"image_path": ["a.png"], "mask_path": ["m.png"], "score": ["high"]}),
+                   folder / "part-0.parquet")
+    pq.write_table(pa.table({"image_path": ["b.png"], "mask_path": ["m.png"], "score": [0.5]}),
+                   folder / "part-1.parquet")
+    with pytest.raises(UsageError, match=r"parts .*part-0.parquet and .*part-1.parquet disagree on column 'score' "
+                                         r"\(string vs double\)"):
+        open_manifest(folder)
+
+
+def test_a_folder_manifest_never_reads_maskaudit_outputs(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    for place in ("", "train.maskaudit", ".out.tmp-1234", "audit"):
+        (folder / place).mkdir(parents=True, exist_ok=True)
+        FRAME.to_parquet(folder / place / "facts.parquet", index=False)
+    (folder / "audit" / OUTPUT_MARKER).write_text("")
+    FRAME.to_parquet(folder / ".hidden.parquet", index=False)
+    assert open_manifest(folder).parts == (folder / "facts.parquet",)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("dup.csv", b"image_path,mask_path,mask_path\na,b,c\n", "names column(s) 'mask_path' more than once"),
+        ("dup.jsonl", b'{"image_path": "a", "mask_path": "b", "mask_path": "c"}\n',
+         "line 1 has the key 'mask_path' more than once"),
+    ],
+)
+def test_duplicate_column_names_are_refused(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UsageError, match=re.escape(message)):
+        open_manifest(path)
+
+
+def test_duplicate_parquet_field_names_are_refused(tmp_path: Path) -> None:
+    table = pa.Table.from_arrays([pa.array(["a"]), pa.array(["b"]), pa.array(["c"])],
+                                 names=["image_path", "mask_path", "mask_path"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(UsageError, match="names column\\(s\\) 'mask_path' more than once"):
+        open_manifest(tmp_path / "dup.parquet")
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "jsonl", "folder"])
+def test_row_count_gives_the_progress_total(tmp_path: Path, kind: str) -> None:
+    assert open_manifest(write(tmp_path, kind)).row_count() == 4 + (kind == "jsonl")  # JSONL: one blank line
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "jsonl", "folder"])
+@pytest.mark.parametrize("rows", [3, 5])
+def test_a_manifest_with_other_rows_than_the_scan_read_is_refused(tmp_path: Path, kind: str, rows: int) -> None:
+    manifest = open_manifest(write(tmp_path, kind))
+    with pytest.raises(ManifestChanged, match="changed during the scan"):
+        write_filtered(manifest, [True] * rows, io.BytesIO())
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "jsonl", "folder"])
+def test_relocated_paths_resolve_from_the_new_folder(tmp_path: Path, kind: str) -> None:
+    manifest = open_manifest(write(tmp_path, kind))
+    relocation = Relocation.between(["Image", "label_path"], tmp_path, tmp_path / "out")
+    assert relocation is not None and relocation.prefix == "../"
+    out = io.BytesIO()
+    write_filtered(manifest, [True] * 4, out, relocation)
+    data = out.getvalue()
+    if kind in ("parquet", "folder"):
+        rows = pq.read_table(pa.BufferReader(data)).to_pylist()
+    elif kind == "csv":
+        rows = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).to_dict("records")
+    else:
+        rows = [json.loads(line) for line in data.decode().splitlines()]
+    assert [text_or_none(r["Image"]) for r in rows] == ["../a.png", "../b.png", None, "../d.png"]
+    assert [r["label_path"] for r in rows] == ["../ma.png", "", "../mc.png", "../md.png"]
+
+
+def test_relocation_keeps_absolute_paths_urls_and_empty_values() -> None:
+    relocation = Relocation(("p",), "../")
+    assert [relocation.text(v) for v in ("/abs/a.png", "~/a.png", "s3://b/a.png", "", "nan", " a.png", 3)] == [
+        "/abs/a.png", "~/a.png", "s3://b/a.png", "", "nan", "../a.png", 3]
+    values = pa.array(["/abs/a.png", "~/a.png", "s3://b/a.png", "", "NaN", " a.png", None])
+    assert relocation.array(values).to_pylist() == [
+        "/abs/a.png", "~/a.png", "s3://b/a.png", "", "NaN", "../a.png", None]
+    assert relocation.array(values.dictionary_encode()).cast(pa.string()).to_pylist()[-2] == "../a.png"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -72,14 +73,24 @@ def test_report_json_has_the_documented_shape(demo_scan: Path) -> None:
 
 def test_filtered_manifest_has_exactly_the_clean_rows(demo_scan: Path) -> None:
     original = pd.read_parquet(DEMO / "train.parquet")
-    filtered = pd.read_parquet(demo_scan / "train.filtered.parquet")
+    filtered = pd.read_parquet(demo_scan / "filtered.parquet")
     assert list(filtered.columns) == list(original.columns)
     expected = original[~original["id"].isin(DROPPED_IDS)].reset_index(drop=True)
+    for column in ("image_path", "mask_path"):
+        assert [os.path.normpath(demo_scan / p) for p in filtered.pop(column)] == \
+            [os.path.normpath(DEMO / p) for p in expected.pop(column)]
     pd.testing.assert_frame_equal(filtered, expected)
 
 
+def test_keep_paths_writes_them_verbatim(tmp_path: Path) -> None:
+    assert run(["scan", str(DEMO / "train.parquet"), "--out", str(tmp_path / "out"), "-q", "--keep-paths"]) == 1
+    original = pd.read_parquet(DEMO / "train.parquet")
+    expected = original[~original["id"].isin(DROPPED_IDS)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "filtered.parquet"), expected)
+
+
 def test_facts_file_holds_one_row_per_manifest_row(demo_scan: Path) -> None:
-    facts = pq.read_table(demo_scan / "train.facts.parquet").to_pylist()
+    facts = pq.read_table(demo_scan / "facts.parquet").to_pylist()
     assert len(facts) == 47
     by_row = {f["row"]: f for f in facts}
     assert by_row[29]["foreground_pixels"] == 0 and "empty-mask" in by_row[29]["findings"]
@@ -122,7 +133,7 @@ def test_exit_codes_follow_fail_on_and_selection(tmp_path: Path, args: list[str]
 
 def test_drop_also_removes_rows_with_named_checks(tmp_path: Path) -> None:
     assert run(["scan", str(DEMO / "train.parquet"), "--out", str(tmp_path), "-q", "--drop", "empty-mask"]) == 1
-    filtered = pd.read_parquet(tmp_path / "train.filtered.parquet")
+    filtered = pd.read_parquet(tmp_path / "filtered.parquet")
     report = load(tmp_path)
     empty_rows = {f["row"] for f in report["findings"] if f["check"] == "empty-mask"}
     assert empty_rows and not empty_rows & set(pd.read_parquet(DEMO / "train.parquet").index[filtered.index])
@@ -159,12 +170,41 @@ def small_dataset(tmp_path: Path, kind: str) -> Path:
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_csv_and_jsonl_manifests_round_trip_in_their_own_format(tmp_path: Path, kind: str) -> None:
     path = small_dataset(tmp_path, kind)
-    assert run(["scan", str(path), "--out", str(tmp_path / "out"), "-q"]) == 1
-    filtered = (tmp_path / "out" / f"manifest.filtered.{kind}").read_text().splitlines()
+    assert run(["scan", str(path), "--out", str(tmp_path / "out"), "-q", "--keep-paths"]) == 1
+    filtered = (tmp_path / "out" / f"filtered.{kind}").read_text().splitlines()
     original = path.read_text().splitlines()
     assert filtered == original[: len(original) - 1]
     report = load(tmp_path / "out")
     assert [f["check"] for f in report["findings"]] == ["image-not-found"]
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).to_dict("records")
+    if path.suffix == ".csv":
+        return pd.read_csv(path, dtype=str).to_dict("records")
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_filtered_manifest_resolves_from_its_own_folder(tmp_path: Path, kind: str) -> None:
+    if kind == "parquet":
+        path = small_dataset(tmp_path, "csv")
+        pd.read_csv(path, dtype=str).to_parquet(tmp_path / "manifest.parquet")
+        path = tmp_path / "manifest.parquet"
+    else:
+        path = small_dataset(tmp_path, kind)
+    assert run(["scan", str(path), "-q"]) == 1
+    filtered = tmp_path / "manifest.maskaudit" / f"filtered.{kind}"
+    rows = read_rows(filtered)
+    assert len(rows) == 3
+    for row in rows:
+        assert (filtered.parent / row["image"]).is_file() and (filtered.parent / row["mask"]).is_file()
+        assert not os.path.isabs(row["image"])
+    assert [r["weight"] for r in rows] == ["1.0", "0.50", "x,y"]
+    assert run(["scan", str(filtered), "-q"]) == 0
+    again = filtered.parent / "filtered.maskaudit"
+    assert load(again)["findings"] == [] and (again / f"filtered.{kind}").is_file()
 
 
 @pytest.mark.parametrize(
@@ -174,8 +214,9 @@ def test_csv_and_jsonl_manifests_round_trip_in_their_own_format(tmp_path: Path, 
         ("empty.csv", b"", "is empty"),
         ("bad.parquet", b"garbage", "not a readable parquet"),
         ("cols.csv", b"a,b\n1,2\n", "columns found: a, b"),
+        ("dup.csv", b"image_path,mask_path,mask_path\na,b,c\n", "names column(s) 'mask_path' more than once"),
     ],
-    ids=["nonexistent", "empty", "unreadable", "missing-column"],
+    ids=["nonexistent", "empty", "unreadable", "missing-column", "duplicate-column"],
 )
 def test_bad_input_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | None, message: str
@@ -203,7 +244,7 @@ def test_header_only_manifest_reports_no_usable_rows(tmp_path: Path) -> None:
     path.write_text("image_path,mask_path\n")
     assert run(["scan", str(path), "--out", str(tmp_path / "out"), "-q"]) == 1
     assert [f["check"] for f in load(tmp_path / "out")["findings"]] == ["no-usable-rows"]
-    assert (tmp_path / "out" / "m.filtered.csv").read_text() == "image_path,mask_path\n"
+    assert (tmp_path / "out" / "filtered.csv").read_text() == "image_path,mask_path\n"
 
 
 def test_python_api_and_module_entry_point(tmp_path: Path) -> None:
@@ -221,5 +262,18 @@ def test_outputs_are_readable_like_any_new_file(demo_scan: Path) -> None:
 
     umask = os.umask(0)
     os.umask(umask)
-    for name in ("report.json", "report.md", "train.filtered.parquet", "train.facts.parquet"):
+    for name in ("report.json", "report.md", "filtered.parquet", "facts.parquet"):
         assert (demo_scan / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_parquet_parts_that_disagree_exit_2_naming_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pd.DataFrame({"image_path": ["a.png"], "mask_path": ["m.png"], "score": ["high"]}).to_parquet(
+        folder / "part-0.parquet")
+    pd.DataFrame({"image_path": ["b.png"], "mask_path": ["m.png"], "score": [0.5]}).to_parquet(
+        folder / "part-1.parquet")
+    assert run(["scan", str(folder), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "part-0.parquet and" in err and "part-1.parquet disagree on column 'score'" in err
+    assert err.count("\n") == 1

@@ -185,4 +185,4 @@ def test_long_tables_are_capped_with_a_pointer_to_the_facts(demo_out: Path) -> N
     html = render_html(replace(report, findings=many))
     section = html.split('id="check-empty-mask"', 1)[1]
     assert section.count("<td>row ") == ROWS_PER_CHECK
-    assert "7 more: see report.json" in section and "train.facts.parquet" in section
+    assert "7 more: see report.json" in section and "facts.parquet" in section
