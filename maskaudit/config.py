@@ -61,6 +61,7 @@ class ScanConfig:
     seed: int | None = None
     max_file_bytes: int | None = None
     max_pixels: int | None = None
+    keep_paths: bool | None = None
     discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
@@ -190,6 +191,11 @@ class _Reader:
             raise self.fail(key, value, "a positive integer or a size such as \"2GiB\" or \"300M\"")
         return parsed
 
+    def flag(self, key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, value, "true or false")
+        return value
+
     def number(self, key: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, value, "a number")
@@ -253,6 +259,7 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "seed": lambda r, k, v: r.integer(k, v, 0),
     "max_file_bytes": _Reader.size,
     "max_pixels": _Reader.size,
+    "keep_paths": _Reader.flag,
 }
 
 

@@ -51,6 +51,8 @@ def starter_config(checks: tuple[Check, ...] | None = None) -> str:
         "# Largest file read and largest image decoded; bigger files become findings.",
         f'# max_file_bytes = "{DEFAULT_MAX_FILE_BYTES >> 30}GiB"',
         f"# max_pixels = {DEFAULT_MAX_PIXELS}",
+        "# Write the filtered manifest's paths verbatim instead of relative to the output folder.",
+        "# keep_paths = false",
         "",
         "# Augmentation replay. A pipeline saved with A.save (.yaml/.json) works from any configuration file;",
         "# module:name or file.py:name (code to import) only from a file passed with --config.",

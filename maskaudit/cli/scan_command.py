@@ -101,6 +101,7 @@ def scan(
         severities=opt.parse_severities(severity),
         max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
+        keep_paths=True if keep_paths else None,
     )
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
@@ -134,7 +135,7 @@ def scan(
     if accepted is not None:
         run = replace(run, report=replace(run.report, findings=apply_baseline(run.report.findings, accepted)))
     try:
-        report, paths = write_outputs(run, output, keep_paths=keep_paths)
+        report, paths = write_outputs(run, output, keep_paths=bool(config.keep_paths))
     except OSError as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
     append_step_summary(report)

@@ -12,7 +12,7 @@ def render_terminal(report: Report, paths: dict[str, str] | None = None) -> str:
         f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info",
     ]
     for name, entry in report.counts_by_check.items():
-        examples = [f for f in report.findings if f.check == name][:SHOWN]
+        examples = report.findings_by_check[name][:SHOWN]
         where = ", ".join(f.location for f in examples)
         more = ", ..." if entry["count"] > SHOWN else ""
         lines.append(f"  {entry['severity']:<7} {entry['code']} {name:<28} {entry['count']:>6}  ({where}{more})")
