@@ -223,7 +223,7 @@ def _npz(data: Bytes, complete: bool) -> Declared:
     """The largest array an archive holds, from each member's npy header; nothing is extracted."""
     if not complete:
         raise _Short
-    largest = Declared((0,))
+    largest: Declared | None = None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = [m for m in archive.infolist() if m.filename.endswith(".npy")]
@@ -236,14 +236,14 @@ def _npz(data: Bytes, complete: bool) -> Declared:
                 if member.file_size > found.elements * dtype.itemsize + NPY_HEAD:
                     raise HeaderError(f".npz member {member.filename} inflates to {member.file_size:,} bytes, "
                                       f"more than its array needs")
-                if found.elements > largest.elements:
+                if largest is None or found.elements > largest.elements:
                     largest = found
     except HeaderError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, SyntaxError, TypeError,
             NotImplementedError, RuntimeError, zlib.error) as exc:
         raise HeaderError(f"corrupt .npz archive ({type(exc).__name__}: {exc})") from None
-    if not members:
+    if largest is None:
         raise HeaderError(".npz archive holds no array")
     return largest
 
