@@ -28,6 +28,7 @@ def path_outside_root(row: RowFacts, ctx: Context, options: Options) -> Iterator
                              ("mask", row.mask_path, row.mask_outside_root)):
         if path is not None and root is not None:
             target = os.path.normpath(os.path.join(root, os.path.expanduser(path)))
-            yield Hit(f"{role} path {path} leads to {target}, outside the root {root}; pass --root to declare "
-                      f"where the data lives", row=row.row, split=ctx.split_of(row), path=path,
+            where = "lies" if target == path else f"leads to {target},"
+            yield Hit(f"{role} path {path} {where} outside the root {root}; pass --root to declare where the data "
+                      f"lives", row=row.row, split=ctx.split_of(row), path=path,
                       details={"role": role, "root": root, "target": target})
