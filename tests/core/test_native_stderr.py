@@ -55,3 +55,16 @@ def test_descriptor_2_goes_to_the_null_device_inside_and_comes_back_after(tmp_pa
         os.close(saved)
         os.close(capture)
     assert (tmp_path / "fd2.txt").read_bytes() == b"after\n"
+
+
+def test_python_stderr_still_reaches_the_terminal_while_native_writes_do_not() -> None:
+    code = ("import os, sys\n"
+            "from maskaudit.native_stderr import native_stderr_silenced\n"
+            "with native_stderr_silenced():\n"
+            "    print('progress', file=sys.stderr)\n"
+            "    os.write(2, b'libpng error: chatter\\n')\n"
+            "print('restored', file=sys.stderr)\n"
+            "os.write(2, b'native after\\n')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0
+    assert result.stderr == "progress\nrestored\nnative after\n"
