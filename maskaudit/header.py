@@ -309,7 +309,7 @@ def png_damage(data: Bytes, budget: int = 1 << 32) -> str | None:
         name = kind.decode("latin-1")
         end = at + 8 + length
         if end + 4 > len(data):
-            return f"{name} chunk runs past the end of the file (truncated)"
+            return f"{name} chunk cut off by the end of the file"
         body = data[at + 8 : end]
         if zlib.crc32(kind + body) != int.from_bytes(data[end : end + 4], "big"):
             return f"{name} chunk fails its CRC check"
@@ -324,4 +324,4 @@ def png_damage(data: Bytes, budget: int = 1 << 32) -> str | None:
         if kind == b"IEND":
             return None if inflater.eof else "IDAT: image data ends early"
         at = end + 4
-    return "no IEND chunk (truncated)"
+    return "no IEND chunk: the file is cut short"

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from maskaudit.decode import Decoded
-from maskaudit.facts import RowFacts
+from maskaudit.facts import ProblemKind, RowFacts
 from maskaudit.findings import Finding
 from maskaudit.limits import Limits
 from maskaudit.loading import load
@@ -139,8 +139,10 @@ def mask_picture(labels: NDArray[np.int32]) -> NDArray[np.uint8]:
 
 def _load(path: str | None, root: Path, role: str, limits: Limits) -> tuple[NDArray[Any] | None, str | None]:
     decoded, problem = load(path, root, role, limits)
-    if decoded is None:
-        return None, problem.message if problem is not None else f"no {role}"
+    if decoded is None:  # the finding says why; the note only says which picture is missing
+        kind = problem.kind if problem is not None else ProblemKind.MISSING_PATH
+        return None, {ProblemKind.MISSING_PATH: f"no {role} path", ProblemKind.NOT_FOUND: f"{role} file not found",
+                      ProblemKind.UNREADABLE: f"{role} unreadable"}[kind]
     try:
         return plane(decoded), None
     except Exception as exc:  # a damaged file omits its picture, never the report

@@ -34,4 +34,4 @@ def test_a_fifo_row_gets_a_note_instead_of_a_picture(tmp_path: Path) -> None:
     finding = Finding(code="I001", check="image-unreadable", severity=Severity.ERROR, message="x", row=0)
     thumbs = make_thumbnails([row], [finding], tmp_path)
     assert thumbs["0"]["pictures"] == []
-    assert "is a FIFO, not a regular file" in thumbs["0"]["note"]
+    assert thumbs["0"]["note"] == "image unreadable; no mask path"
