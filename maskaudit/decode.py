@@ -7,9 +7,8 @@ Palette PNGs are read as their indices, never expanded to colours.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
-import os
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+
+from maskaudit.header import Bytes, HeaderError, declared, png_damage
+from maskaudit.limits import DEFAULT_MAX_PIXELS
 
 cv2.setNumThreads(1)
 with contextlib.suppress(AttributeError):  # older OpenCV builds have no logging module
@@ -43,7 +45,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PNG_PALETTE = 3
 
 
-def sniff(data: bytes, name: str) -> str:
+def sniff(data: Bytes, name: str) -> str:
     if data.startswith(PNG_MAGIC):
         return "png"
     if data.startswith(b"\xff\xd8\xff"):
@@ -64,19 +66,10 @@ def sniff(data: bytes, name: str) -> str:
     return "unknown"
 
 
-def decode_file(path: str | os.PathLike[str], prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
-    """Read and decode one file. Raises FileNotFoundError or DecodeError."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except IsADirectoryError:
-        raise DecodeError("is a directory, not a file") from None
-    except PermissionError:
-        raise DecodeError("permission denied") from None
-    return decode_bytes(data, os.path.basename(path), prefer)
-
-
-def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "label", "seg")) -> Decoded:
+def decode_bytes(
+    data: Bytes, name: str, prefer: tuple[str, ...] = ("mask", "label", "seg"), max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Decoded:
+    """Decode a whole file's bytes (the loader has checked the declared size against the limits)."""
     array: NDArray[Any]
     if not data:
         raise DecodeError("file is empty (0 bytes)")
@@ -92,8 +85,8 @@ def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "lab
     if fmt == "nifti":
         return Decoded(_load_nifti(data, name), fmt, volume=True)
     if fmt == "png" and len(data) > 25 and data[25] == PNG_PALETTE:
-        return Decoded(_load_palette_png(data), "png-palette")
-    if fmt == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return Decoded(_load_palette_png(data, max_pixels), "png-palette")
+    if fmt == "jpeg" and not data[-(1 << 20) :].rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise DecodeError("truncated JPEG (no end-of-image marker)")
     if fmt == "jpeg" and JPEG_RGB is not None and _jpeg_components(data) == 3:
         # an 8-bit three-component JPEG straight to RGB: the pixels IMREAD_UNCHANGED + BGR2RGB give, one pass less
@@ -102,14 +95,15 @@ def decode_bytes(data: bytes, name: str, prefer: tuple[str, ...] = ("mask", "lab
             return Decoded(rgb, fmt)
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None:
-        raise DecodeError(f"corrupt or truncated {fmt.upper()} file")
+        reason = png_damage(data) if fmt == "png" else None
+        raise DecodeError(f"corrupt or truncated {fmt.upper()} file" + (f" ({reason})" if reason else ""))
     array = decoded
     if array.ndim == 3 and array.shape[2] >= 3:
         array = _bgr_to_rgb(array)
     return Decoded(array, fmt)
 
 
-def _jpeg_components(data: bytes) -> int | None:
+def _jpeg_components(data: Bytes) -> int | None:
     """The component count of an 8-bit JPEG's frame header; None for other precisions or when not found."""
     i, end = 2, min(len(data), 1 << 20) - 9
     while i < end:
@@ -138,16 +132,17 @@ def _bgr_to_rgb(array: NDArray[Any]) -> NDArray[Any]:
     return array
 
 
-def _load_palette_png(data: bytes) -> NDArray[Any]:
+def _load_palette_png(data: Bytes, max_pixels: int) -> NDArray[Any]:
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb guard, as a second line behind the header check
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             return np.asarray(img)
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise DecodeError(f"corrupt or truncated palette PNG ({exc})") from None
 
 
-def _load_npy(data: bytes) -> NDArray[Any]:
+def _load_npy(data: Bytes) -> NDArray[Any]:
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -157,7 +152,7 @@ def _load_npy(data: bytes) -> NDArray[Any]:
     return _check_array(array)
 
 
-def _load_npz(data: bytes, prefer: tuple[str, ...]) -> NDArray[Any]:
+def _load_npz(data: Bytes, prefer: tuple[str, ...]) -> NDArray[Any]:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             keys = list(archive.files)
@@ -171,17 +166,30 @@ def _load_npz(data: bytes, prefer: tuple[str, ...]) -> NDArray[Any]:
         raise DecodeError(f"corrupt .npz archive ({type(exc).__name__}: {exc})") from None
 
 
-def _load_nifti(data: bytes, name: str) -> NDArray[Any]:
+def _load_nifti(data: Bytes, name: str) -> NDArray[Any]:
     try:
         import nibabel
     except ImportError:
         raise DecodeError("NIfTI needs the medical extra: pip install 'maskaudit[medical]'") from None
     try:
-        raw = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data
-        image = nibabel.Nifti1Image.from_bytes(raw)
+        raw = _gunzip_nifti(data) if data.startswith(b"\x1f\x8b") else data
+        image = nibabel.Nifti1Image.from_bytes(bytes(raw))
         return _check_array(np.asanyarray(image.dataobj))
+    except DecodeError:
+        raise
     except Exception as exc:  # nibabel raises many kinds on damaged headers
         raise DecodeError(f"corrupt NIfTI file {name} ({type(exc).__name__}: {exc})") from None
+
+
+def _gunzip_nifti(data: Bytes) -> Bytes:
+    """A .nii.gz inflated to the size its header declares, never further: a gzip bomb stops there."""
+    try:
+        found = declared(data, "nifti", complete=True)
+        if found is None or found.raw_bytes is None:
+            raise DecodeError("NIfTI header not found")
+        return zlib.decompressobj(wbits=31).decompress(data, found.raw_bytes)
+    except (HeaderError, zlib.error) as exc:
+        raise DecodeError(f"corrupt NIfTI file ({exc})") from None
 
 
 def _check_array(array: NDArray[Any]) -> NDArray[Any]:

@@ -152,6 +152,9 @@ class RowFacts:
     mask: MaskFacts | None = None
     image_problem: Problem | None = None
     mask_problem: Problem | None = None
+    # the data root (normalised) a path escapes, when it does; None when the path lies under the root
+    image_outside_root: str | None = None
+    mask_outside_root: str | None = None
 
     @property
     def identity(self) -> str:

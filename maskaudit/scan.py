@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -13,11 +12,14 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from maskaudit.decode import DecodeError, decode_file
+from maskaudit.decode import Decoded
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
 from maskaudit.interning import shared
+from maskaudit.limits import Limits
+from maskaudit.loading import load, outside_root
 from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
+from maskaudit.native_stderr import native_stderr_silenced
 
 CHUNK_ROWS = 32
 FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
@@ -52,46 +54,31 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
             position += 1
 
 
-def resolve(path: str, root: Path | str) -> str:
-    """The manifest's path, absolute as given or relative to the root (strings: this runs twice a row)."""
-    expanded = os.path.expanduser(path) if path.startswith("~") else path
-    return expanded if os.path.isabs(expanded) else os.path.join(root, expanded)
-
-
-def measure_row(spec: RowSpec, root: Path) -> RowFacts:
-    image, image_problem = _measure(spec.image_path, root, "image", measure_image)
-    mask, mask_problem = _measure(spec.mask_path, root, "mask", measure_mask)
+def measure_row(spec: RowSpec, root: Path, limits: Limits = Limits()) -> RowFacts:
+    image, image_problem = _measure(spec.image_path, root, "image", measure_image, limits)
+    mask, mask_problem = _measure(spec.mask_path, root, "mask", measure_mask, limits)
     return RowFacts(
         row=spec.row, image_path=spec.image_path, mask_path=spec.mask_path, split=spec.split, flag=spec.flag,
         group=spec.group, row_id=spec.row_id, image=image, mask=mask, image_problem=image_problem,
-        mask_problem=mask_problem,
+        mask_problem=mask_problem, image_outside_root=outside_root(spec.image_path, root),
+        mask_outside_root=outside_root(spec.mask_path, root),
     )
 
 
 def _measure(
-    path: str | None, root: Path, role: str, measure: Callable[..., FactsT]
+    path: str | None, root: Path, role: str, measure: Callable[[Decoded], FactsT], limits: Limits
 ) -> tuple[FactsT | None, Problem | None]:
-    if path is None:
-        return None, Problem(ProblemKind.MISSING_PATH, f"{role} path is empty")
-    if "://" in path:
-        return None, Problem(ProblemKind.NOT_FOUND, f"{role} path {path} is a URL; download the data first")
-    full = resolve(path, root)
-    try:
-        decoded = decode_file(full)
-    except FileNotFoundError:
-        return None, Problem(ProblemKind.NOT_FOUND, f"{role} file {full} does not exist")
-    except (DecodeError, OSError) as exc:
-        return None, Problem(ProblemKind.UNREADABLE, f"{role} file cannot be decoded: {exc}")
-    except Exception as exc:  # one bad file never stops a scan: a decoder's surprise becomes a finding
-        return None, Problem(ProblemKind.UNREADABLE, f"{role} file cannot be decoded: {type(exc).__name__}: {exc}")
+    decoded, problem = load(path, root, role, limits)
+    if decoded is None:
+        return None, problem
     try:
         return measure(decoded), None
-    except Exception as exc:  # as above, for arrays no measurement expects
+    except Exception as exc:  # one bad file never stops a scan: arrays no measurement expects become findings
         return None, Problem(ProblemKind.UNREADABLE, f"{role} array cannot be measured: {type(exc).__name__}: {exc}")
 
 
-def measure_chunk(specs: Sequence[RowSpec], root: Path) -> list[RowFacts]:
-    return [measure_row(spec, root) for spec in specs]
+def measure_chunk(specs: Sequence[RowSpec], root: Path, limits: Limits) -> list[RowFacts]:
+    return [measure_row(spec, root, limits) for spec in specs]
 
 
 def scan_rows(
@@ -100,13 +87,26 @@ def scan_rows(
     workers: int,
     progress: bool = False,
     total: int | None = None,
+    limits: Limits = Limits(),
 ) -> list[RowFacts]:
-    """Facts for every row, in manifest order. Memory holds facts, never decoded arrays."""
+    """Facts for every row, in manifest order. Memory holds facts, never decoded arrays.
+
+    Decoder messages on descriptor 2 are silenced for the duration. On any exception (Ctrl-C included) queued
+    chunks are cancelled and the pool is not waited for: the scan ends with the chunks already running.
+    """
+    with native_stderr_silenced():
+        return _scan(specs, root, max(1, workers), progress, total, limits)
+
+
+def _scan(
+    specs: Iterator[RowSpec], root: Path, workers: int, progress: bool, total: int | None, limits: Limits
+) -> list[RowFacts]:
     results: list[RowFacts] = []
     bar = tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         pending: deque[Future[list[RowFacts]]] = deque()
-        limit = max(1, workers) * 4
+        limit = workers * 4
 
         def drain(until: int) -> None:
             while len(pending) > until:
@@ -118,11 +118,16 @@ def scan_rows(
         for spec in specs:
             chunk.append(spec)
             if len(chunk) == CHUNK_ROWS:
-                pending.append(pool.submit(measure_chunk, chunk, root))
+                pending.append(pool.submit(measure_chunk, chunk, root, limits))
                 chunk = []
                 drain(limit)
         if chunk:
-            pending.append(pool.submit(measure_chunk, chunk, root))
+            pending.append(pool.submit(measure_chunk, chunk, root, limits))
         drain(0)
-    bar.close()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        bar.close()
+    pool.shutdown()
     return results

@@ -15,10 +15,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from maskaudit.decode import Decoded, decode_file
-from maskaudit.facts import RowFacts
+from maskaudit.decode import Decoded
+from maskaudit.facts import ProblemKind, RowFacts
 from maskaudit.findings import Finding
-from maskaudit.scan import resolve
+from maskaudit.limits import Limits
+from maskaudit.loading import load
+from maskaudit.native_stderr import native_stderr_silenced
 
 if TYPE_CHECKING:
     from maskaudit.replay.engine import Sample
@@ -59,7 +61,7 @@ def plane(decoded: Decoded) -> NDArray[Any]:
 
 
 def to_rgb(array: NDArray[Any]) -> NDArray[np.uint8]:
-    """Scale finite values to 0-255 and return RGB, whatever the dtype or range."""
+    """Scale finite values to 0-255 and return RGB, whatever the dtype or range (of an already small array)."""
     values = np.asarray(array, dtype=np.float64)
     if values.ndim == 3:
         values = values[..., :3]
@@ -74,13 +76,31 @@ def to_rgb(array: NDArray[Any]) -> NDArray[np.uint8]:
     return np.repeat(scaled[..., None], 3, axis=2) if scaled.ndim == 2 else np.ascontiguousarray(scaled)
 
 
-def shrink(array: NDArray[Any], nearest: bool = False, size: int = THUMB_SIZE) -> NDArray[Any]:
-    """Fit within size x size; labels (nearest) keep their values, pictures are averaged down."""
+def _target(array: NDArray[Any], size: int) -> tuple[int, int]:
     height, width = array.shape[:2]
-    scale = size / max(height, width)
-    target = (max(1, round(width * scale)), max(1, round(height * scale)))
-    smooth = scale < 1 and not nearest
-    return cv2.resize(array, target, interpolation=cv2.INTER_AREA if smooth else cv2.INTER_NEAREST)
+    scale = size / max(height, width, 1)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def shrink(array: NDArray[Any], nearest: bool = False, size: int = THUMB_SIZE) -> NDArray[Any]:
+    """Fit within size x size, before any conversion: labels (nearest) keep their values, pictures are averaged.
+
+    Labels are picked pixel by pixel (any dtype, no full-size copy). A uint8 picture is area-averaged as it is;
+    other dtypes are first subsampled to a few times the target, then averaged as float32: never a full-size
+    float copy.
+    """
+    height, width = _target(array, size)
+    if nearest:
+        rows = (np.arange(height) * array.shape[0]) // height
+        cols = (np.arange(width) * array.shape[1]) // width
+        return np.ascontiguousarray(array[rows][:, cols])
+    if array.dtype != np.uint8:
+        step = max(1, max(array.shape[:2]) // (size * 4))
+        array = np.asarray(array[::step, ::step], dtype=np.float32)
+    if array.ndim == 3 and array.shape[2] > 4:
+        array = np.ascontiguousarray(array[..., :4])
+    smooth = height < array.shape[0] or width < array.shape[1]
+    return cv2.resize(array, (width, height), interpolation=cv2.INTER_AREA if smooth else cv2.INTER_NEAREST)
 
 
 def label_map(array: NDArray[Any]) -> NDArray[np.int32]:
@@ -117,28 +137,27 @@ def mask_picture(labels: NDArray[np.int32]) -> NDArray[np.uint8]:
     return picture
 
 
-def _load(path: str | None, root: Path, role: str) -> tuple[NDArray[Any] | None, str | None]:
-    if path is None:
-        return None, f"no {role} path"
-    if "://" in path:
-        return None, f"{role} is a URL"
+def _load(path: str | None, root: Path, role: str, limits: Limits) -> tuple[NDArray[Any] | None, str | None]:
+    decoded, problem = load(path, root, role, limits)
+    if decoded is None:  # the finding says why; the note only says which picture is missing
+        kind = problem.kind if problem is not None else ProblemKind.MISSING_PATH
+        return None, {ProblemKind.MISSING_PATH: f"no {role} path", ProblemKind.NOT_FOUND: f"{role} file not found",
+                      ProblemKind.UNREADABLE: f"{role} unreadable"}[kind]
     try:
-        return plane(decode_file(resolve(path, root))), None
-    except FileNotFoundError:
-        return None, f"{role} file not found"
+        return plane(decoded), None
     except Exception as exc:  # a damaged file omits its picture, never the report
         return None, f"{role} unreadable ({type(exc).__name__})"
 
 
-def row_thumbnail(row: RowFacts, check: str, root: Path) -> dict[str, Any]:
+def row_thumbnail(row: RowFacts, check: str, root: Path, limits: Limits = Limits()) -> dict[str, Any]:
     """Pictures for one flagged row: overlay, both sides of a mismatch, or the image of an empty mask."""
-    image, image_note = _load(row.image_path, root, "image")
-    mask, mask_note = (None, None) if check in IMAGE_ONLY else _load(row.mask_path, root, "mask")
+    image, image_note = _load(row.image_path, root, "image", limits)
+    mask, mask_note = (None, None) if check in IMAGE_ONLY else _load(row.mask_path, root, "mask", limits)
     pictures: list[dict[str, str]] = []
     notes = [n for n in (image_note, mask_note) if n]
     try:
-        rgb = shrink(to_rgb(image)) if image is not None else None
-        labels = shrink(label_map(mask), nearest=True) if mask is not None else None
+        rgb = to_rgb(shrink(image)) if image is not None else None
+        labels = label_map(shrink(mask, nearest=True)) if mask is not None else None
         if rgb is not None and labels is not None and check not in SIDE_BY_SIDE:
             pictures.append({"label": "image + mask", "src": data_uri(overlay(rgb, labels), "jpeg")})
         else:
@@ -168,10 +187,10 @@ def flagged_rows(findings: Iterable[Finding], per_check: int = PER_CHECK) -> dic
 
 
 def picture(image: NDArray[Any], mask: NDArray[Any] | None) -> str:
-    rgb = shrink(to_rgb(plane(Decoded(np.asarray(image), "array"))))
+    rgb = to_rgb(shrink(plane(Decoded(np.asarray(image), "array"))))
     if mask is None:
         return data_uri(rgb, "jpeg")
-    return data_uri(overlay(rgb, shrink(label_map(np.asarray(mask)), nearest=True)), "jpeg")
+    return data_uri(overlay(rgb, label_map(shrink(np.asarray(mask), nearest=True))), "jpeg")
 
 
 def replay_thumbnails(compose: Any, samples: Sequence[Sample], seed: int,
@@ -195,12 +214,13 @@ def replay_thumbnails(compose: Any, samples: Sequence[Sample], seed: int,
 
 
 def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path,
-                    per_check: int = PER_CHECK) -> dict[str, dict[str, Any]]:
+                    per_check: int = PER_CHECK, limits: Limits = Limits()) -> dict[str, dict[str, Any]]:
     """Thumbnails of flagged rows, keyed by row number (as text, as JSON keys are)."""
     by_row = {row.row: row for row in facts}
     thumbs: dict[str, dict[str, Any]] = {}
-    for row_number, check in flagged_rows(findings, per_check).items():
-        row = by_row.get(row_number)
-        if row is not None:
-            thumbs[str(row_number)] = {"check": check, **row_thumbnail(row, check, root)}
+    with native_stderr_silenced():
+        for row_number, check in flagged_rows(findings, per_check).items():
+            row = by_row.get(row_number)
+            if row is not None:
+                thumbs[str(row_number)] = {"check": check, **row_thumbnail(row, check, root, limits)}
     return thumbs

@@ -18,6 +18,7 @@ from maskaudit.checks.rows.duplicate_row import duplicate_row
 from maskaudit.checks.rows.image_not_found import image_not_found
 from maskaudit.checks.rows.mask_not_found import mask_not_found
 from maskaudit.checks.rows.no_annotation import no_annotation
+from maskaudit.checks.rows.path_outside_root import path_outside_root
 from maskaudit.checks.rows.split_leakage import split_leakage
 from maskaudit.checks.splits.class_imbalance import class_imbalance
 from maskaudit.checks.splits.high_empty_fraction import high_empty_fraction
@@ -33,6 +34,7 @@ CHECKS: tuple[Check, ...] = (
     image_not_found,
     duplicate_row,
     split_leakage,
+    path_outside_root,
     mask_unreadable,
     empty_mask,
     full_mask,

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from maskaudit.decode import DecodeError, decode_file
+from maskaudit.limits import Limits
+from maskaudit.loading import load
 from maskaudit.measure import layout
+from maskaudit.native_stderr import native_stderr_silenced
 from maskaudit.replay.engine import Sample
 from maskaudit.replay.preprocess import Preprocess
-from maskaudit.scan import resolve
 
 
 @dataclass(frozen=True)
@@ -57,34 +58,47 @@ def stratified(rows: Sequence[RowRef], count: int, seed: int) -> list[RowRef]:
     return sorted(chosen, key=lambda r: r.row)
 
 
-def _load(path: str, root: Path) -> NDArray[Any]:
-    decoded = decode_file(resolve(path, root))
+class NotReplayed(Exception):
+    """A sampled file that cannot be replayed; the message says why."""
+
+
+def _load(path: str, root: Path, role: str, limits: Limits) -> NDArray[Any]:
+    decoded, problem = load(path, root, role, limits)
+    if decoded is None:
+        raise NotReplayed(problem.message if problem is not None else f"no {role}")
     array, _spatial, channels = layout(decoded)
     if decoded.volume:
-        raise DecodeError("volumes are not replayed")
+        raise NotReplayed("volumes are not replayed")
     if array.ndim == 3 and channels == 1:
         array = array[..., 0]
     return np.ascontiguousarray(array)
 
 
 def load_samples(
-    refs: Sequence[RowRef], root: Path, preprocess: Preprocess
+    refs: Sequence[RowRef], root: Path, preprocess: Preprocess, limits: Limits = Limits()
 ) -> tuple[list[Sample], list[str]]:
     """Decoded samples, and one note per row that could not be used."""
+    with native_stderr_silenced():
+        return _load_samples(refs, root, preprocess, limits)
+
+
+def _load_samples(
+    refs: Sequence[RowRef], root: Path, preprocess: Preprocess, limits: Limits
+) -> tuple[list[Sample], list[str]]:
     samples: list[Sample] = []
     skipped: list[str] = []
     for ref in refs:
         assert ref.image_path is not None
         try:
-            image = preprocess(_load(ref.image_path, root))
-        except (OSError, DecodeError) as exc:
+            image = preprocess(_load(ref.image_path, root, "image", limits))
+        except NotReplayed as exc:
             skipped.append(f"row {ref.row}: image not replayed ({exc})")
             continue
         mask = None
         if ref.mask_path:
             try:
-                mask = _mask_plane(_load(ref.mask_path, root))
-            except (OSError, DecodeError) as exc:
+                mask = _mask_plane(_load(ref.mask_path, root, "mask", limits))
+            except NotReplayed as exc:
                 skipped.append(f"row {ref.row}: mask not replayed ({exc})")
             if mask is not None and mask.shape[:2] != image.shape[:2]:
                 skipped.append(f"row {ref.row}: mask shape {mask.shape} differs from image; replayed without it")

@@ -36,7 +36,7 @@ BINARY = mask({0.0: 48, 1.0: 16})
 def row(n: int, *, split: str | None = "train", m: MaskFacts | None = BINARY, img: ImageFacts | None = None,
         image_path: str | None = None, mask_path: str | None = None, flag: bool | None = True,
         group: str | None = None, image_problem: Problem | None = None,
-        mask_problem: Problem | None = None) -> RowFacts:
+        mask_problem: Problem | None = None, outside: str | None = None) -> RowFacts:
     return RowFacts(
         row=n,
         image_path=image_path if image_path is not None else f"img/{n}.png",
@@ -45,6 +45,7 @@ def row(n: int, *, split: str | None = "train", m: MaskFacts | None = BINARY, im
         split=split, flag=flag, group=group if group is not None else f"g{n}", row_id=f"id{n}",
         image=img if img is not None else (None if image_problem else image(content=f"i{n}")),
         mask=m, image_problem=image_problem, mask_problem=mask_problem,
+        image_outside_root=outside, mask_outside_root=outside,
     )
 
 
@@ -84,6 +85,9 @@ def _cases() -> dict[str, Callable[[], Case]]:
             [*healthy(3), row(3, split="val", img=image(content="i0")), row(4, split="val", group="g1"),
              row(5, split="val")],
             _two_splits(), expect_rows=(3, 4)),
+        "path-outside-root": lambda: Case(
+            [*healthy(2), row(2, image_path="../other/2.png", mask_path="/etc/m.png", outside="/data/set")],
+            healthy(3), expect_rows=(2, 2)),
         "mask-unreadable": lambda: Case([*healthy(2), row(2, m=None, mask_path="m/2.png", mask_problem=unreadable)],
                                         healthy(3), expect_rows=(2,)),
         "empty-mask": lambda: Case(

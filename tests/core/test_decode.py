@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from maskaudit.decode import DecodeError, decode_bytes, decode_file, sniff
+from maskaudit.decode import DecodeError, decode_bytes, sniff
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -90,13 +90,15 @@ def test_nifti_volume(tmp_path: Path) -> None:
     volume[2:4, 2:4, 1:3] = 1
     path = tmp_path / "seg.nii.gz"
     nibabel.save(nibabel.Nifti1Image(volume, np.eye(4)), path)
-    decoded = decode_file(path)
+    decoded = decode_bytes(path.read_bytes(), path.name)
     assert decoded.volume and decoded.array.shape == (6, 5, 4)
-    assert gzip.decompress(path.read_bytes())[:4] != b""
+    assert np.array_equal(decoded.array, volume)
 
 
-def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
-        decode_file(tmp_path / "absent.png")
-    with pytest.raises(DecodeError, match="directory"):
-        decode_file(tmp_path)
+def test_gzip_bomb_behind_a_nifti_header_inflates_no_further_than_the_header_declares(tmp_path: Path) -> None:
+    nibabel = pytest.importorskip("nibabel")
+    path = tmp_path / "seg.nii"
+    nibabel.save(nibabel.Nifti1Image(np.ones((4, 4, 2), np.uint8), np.eye(4)), path)
+    bomb = gzip.compress(path.read_bytes() + bytes(64 << 20))
+    decoded = decode_bytes(bomb, "seg.nii.gz")
+    assert decoded.array.shape == (4, 4, 2) and int(decoded.array.sum()) == 32

@@ -1,0 +1,218 @@
+"""The one place a manifest path becomes a decoded array, or the reason it cannot.
+
+Only regular files are opened, never blocking; the size on disk and the size the header declares are checked
+against the limits before anything is read in full or decoded. Every way a file can fail is a Problem.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import stat
+import unicodedata
+
+from maskaudit.decode import Decoded, DecodeError, decode_bytes, sniff
+from maskaudit.facts import Problem, ProblemKind
+from maskaudit.header import Declared, HeaderError, declared
+from maskaudit.limits import Limits
+
+HEAD_BYTES = 1 << 16
+MAX_LISTING = 10_000  # entries of a folder read to explain a missing name
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def resolve(path: str, root: os.PathLike[str] | str) -> str:
+    """The manifest's path, absolute as given or relative to the root (strings: this runs twice a row)."""
+    expanded = os.path.expanduser(path) if path.startswith("~") else path
+    return expanded if os.path.isabs(expanded) else os.path.join(root, expanded)
+
+
+def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
+    """The normalised root when the path, normalised without touching the disk, lies outside it; else None."""
+    if path is None or "://" in path or "\x00" in path:
+        return None
+    base = os.path.normpath(os.path.abspath(root))
+    target = os.path.normpath(os.path.abspath(resolve(path, root)))
+    if target == base or target.startswith(base if base.endswith(os.sep) else base + os.sep):
+        return None
+    return base
+
+
+def size_text(size: int) -> str:
+    """1 GiB, 3.2 GiB, 512 KiB, 17 bytes."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def load(
+    path: str | None, root: os.PathLike[str] | str, role: str, limits: Limits = Limits()
+) -> tuple[Decoded | None, Problem | None]:
+    """Decode the file a manifest path names, within the limits; exactly one of the pair is None."""
+    if path is None:
+        return None, Problem(ProblemKind.MISSING_PATH, f"{role} path is empty")
+    if "://" in path:
+        return None, Problem(ProblemKind.NOT_FOUND, f"{role} path {path} is a URL; download the data first")
+    if "\x00" in path:
+        return None, Problem(ProblemKind.NOT_FOUND, f"{role} path {path!r} holds a NUL byte: no file has that name")
+    full = resolve(path, root)
+    problem = _check_stat(full, role, limits)
+    if problem is not None:
+        return None, problem
+    try:
+        data = _read(full, role, limits)
+    except _Refused as refused:
+        return None, refused.problem
+    except OSError as exc:
+        return None, _unreadable(role, f"cannot be read ({exc.strerror or exc})")
+    try:
+        return decode_bytes(data, os.path.basename(full), max_pixels=limits.max_pixels), None
+    except DecodeError as exc:
+        return None, _unreadable(role, str(exc))
+    except Exception as exc:  # one bad file never stops a scan: a decoder's surprise becomes a finding
+        return None, _unreadable(role, f"{type(exc).__name__}: {exc}")
+
+
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _unreadable(role: str, reason: str) -> Problem:
+    return Problem(ProblemKind.UNREADABLE, f"{role} file cannot be decoded: {reason}")
+
+
+def _check_stat(full: str, role: str, limits: Limits) -> Problem | None:
+    try:
+        info = os.stat(full)
+    except ValueError:  # a name the file system cannot encode
+        return Problem(ProblemKind.NOT_FOUND, f"{role} file {full!r} cannot exist: its name cannot be encoded")
+    except OSError as exc:
+        return _stat_problem(full, role, exc)
+    return _kind_problem(full, role, info.st_mode) or _size_problem(role, info.st_size, limits)
+
+
+def _stat_problem(full: str, role: str, exc: OSError) -> Problem:
+    if exc.errno == errno.ELOOP:
+        return Problem(ProblemKind.UNREADABLE, f"{role} file {full} is a symlink loop")
+    if exc.errno == errno.ENOENT:
+        if os.path.islink(full):
+            target = os.readlink(full)
+            return Problem(ProblemKind.NOT_FOUND, f"{role} file {full} is a broken symlink to {target}")
+        return Problem(ProblemKind.NOT_FOUND, f"{role} file {full} does not exist" + _near_miss(full))
+    if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG):
+        return Problem(ProblemKind.NOT_FOUND, f"{role} file {full} does not exist ({exc.strerror})")
+    if exc.errno == errno.EACCES:
+        return Problem(ProblemKind.UNREADABLE, f"{role} file {full} cannot be read: permission denied")
+    return Problem(ProblemKind.UNREADABLE, f"{role} file {full} cannot be read ({exc.strerror or exc})")
+
+
+def _kind_problem(full: str, role: str, mode: int) -> Problem | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "not a file")
+    return Problem(ProblemKind.UNREADABLE, f"{role} file {full} is {kind}, not a regular file")
+
+
+def _size_problem(role: str, size: int, limits: Limits) -> Problem | None:
+    if size <= limits.max_file_bytes:
+        return None
+    return _unreadable(role, f"is {size_text(size)}, over --max-file-bytes {size_text(limits.max_file_bytes)}; "
+                             f"raise it with --max-file-bytes if the file is genuine")
+
+
+def _read(full: str, role: str, limits: Limits) -> bytearray:
+    """The whole file, read only once its kind, size and declared pixels are known to be within bounds."""
+    fd = os.open(full, _OPEN_FLAGS)
+    try:
+        info = os.fstat(fd)
+        problem = _kind_problem(full, role, info.st_mode) or _size_problem(role, info.st_size, limits)
+        if problem is not None:
+            raise _Refused(problem)
+        size = info.st_size
+        head = bytearray(min(size, HEAD_BYTES))
+        del head[_read_into(fd, head) :]
+        if not head:
+            raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
+        fmt = sniff(bytes(head[:16]), os.path.basename(full))
+        if fmt == "unknown":
+            raise _Refused(_unreadable(role, "not a supported image or array file (unrecognised content)"))
+        complete = len(head) < HEAD_BYTES or len(head) >= size
+        found = _declared(head, fmt, complete, role, limits)
+        if complete:
+            return head
+        whole = bytearray(size)  # zero pages cost nothing until the read fills them
+        whole[: len(head)] = head
+        with memoryview(whole) as view:
+            got = len(head) + _read_into(fd, view[len(head) :])
+        del whole[got:]
+        if found is None:
+            _declared(whole, fmt, True, role, limits)
+        return whole
+    finally:
+        os.close(fd)
+
+
+def _read_into(fd: int, buffer: bytearray | memoryview) -> int:
+    """Fill the buffer from the descriptor; the count read (short only at the end of the file)."""
+    filled, total = 0, len(buffer)
+    with memoryview(buffer) as view:
+        while filled < total:
+            count = os.readv(fd, [view[filled:]])
+            if count == 0:
+                break
+            filled += count
+    return filled
+
+
+def _declared(data: bytearray, fmt: str, complete: bool, role: str, limits: Limits) -> Declared | None:
+    try:
+        found = declared(data, fmt, complete)
+    except HeaderError as exc:
+        raise _Refused(_unreadable(role, str(exc))) from None
+    if found is not None and found.elements > limits.max_pixels:
+        noun = "pixels" if len(found.shape) == 2 else "values"
+        raise _Refused(_unreadable(
+            role, f"declares {found.describe()} {noun}, over --max-pixels {limits.max_pixels:,}; "
+                  f"raise it with --max-pixels if the file is genuine"))
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _listing(folder: str, modified: int) -> dict[str, str]:
+    """Names in a folder keyed by their NFC, case-folded form; the first MAX_LISTING entries only."""
+    names: dict[str, str] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for count, entry in enumerate(entries):
+                if count >= MAX_LISTING:
+                    break
+                names.setdefault(unicodedata.normalize("NFC", entry.name).casefold(), entry.name)
+    except OSError:
+        pass
+    return names
+
+
+def _near_miss(full: str) -> str:
+    """"; a file named X exists (...)" when the folder holds the name in another normalisation or case."""
+    folder, name = os.path.split(full)
+    try:
+        modified = os.stat(folder or ".").st_mtime_ns
+    except (OSError, ValueError):
+        return ""
+    found = _listing(folder or ".", modified).get(unicodedata.normalize("NFC", name).casefold())
+    if found is None or found == name:
+        return ""
+    same_form = unicodedata.normalize("NFC", found) == unicodedata.normalize("NFC", name)
+    why = "differs only by Unicode normalisation (NFC/NFD)" if same_form else "differs only by letter case"
+    return f"; a file named {found!r} exists there ({why})"
