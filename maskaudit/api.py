@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from maskaudit.checks.context import Context
+from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
 from maskaudit.judge import judge
@@ -69,9 +70,10 @@ def run_audit(
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     used = min(workers or default_workers(), default_workers())
-    facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress,
+    facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress, limits=limits,
                       total=manifest.row_count() if progress else None)
-    judgement = judge(facts, settings, has_splits=chosen.split is not None)
+    judgement = judge(facts, settings, has_splits=chosen.split is not None,
+                      root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None))
     stats = {name: s.to_dict() for name, s in judgement.context.by_split_stats().items()}
     for name, kept in judgement.context.kept_stats.items():
         stats[name]["rows_kept"] = kept.rows

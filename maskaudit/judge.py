@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from maskaudit.checks.base import Check, Stage
 from maskaudit.checks.context import Context
 from maskaudit.checks.registry import all_checks
+from maskaudit.data_root import DataRoot
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding, Hit, Severity
 from maskaudit.settings import Settings
@@ -40,9 +41,9 @@ def stamp(check: Check, hit: Hit, settings: Settings) -> Finding:
     )
 
 
-def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> Judgement:
+def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None) -> Judgement:
     """Row checks first; their errors (and --drop) decide the kept rows; split checks judge those."""
-    context = Context(rows, settings, has_splits)
+    context = Context(rows, settings, has_splits, root=root)
     checks = [c for c in active_checks(settings) if c.stage < Stage.PIPELINE]
     findings: list[Finding] = []
     for check in (c for c in checks if c.stage == Stage.ROWS):

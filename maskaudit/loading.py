@@ -12,6 +12,7 @@ import os
 import stat
 import unicodedata
 
+from maskaudit.data_root import within
 from maskaudit.decode import Decoded, DecodeError, decode_bytes, sniff
 from maskaudit.facts import Problem, ProblemKind
 from maskaudit.header import Declared, HeaderError, declared
@@ -36,14 +37,13 @@ def resolve(path: str, root: os.PathLike[str] | str) -> str:
 
 
 def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
-    """The normalised root when the path, normalised without touching the disk, lies outside it; else None."""
+    """Where the path leads, normalised without touching the disk, when that lies outside the root; else None."""
     if path is None or "://" in path or "\x00" in path:
         return None
     base = os.path.normpath(os.path.abspath(root))
     target = os.path.normpath(os.path.abspath(resolve(path, root)))
-    if target == base or target.startswith(base if base.endswith(os.sep) else base + os.sep):
-        return None
-    return base
+    return None if within(target, base) else target
+
 
 
 def size_text(size: int) -> str:

@@ -265,6 +265,8 @@ def write_facts(facts: Sequence[RowFacts], findings: Sequence[Finding], dropped:
             "image_encoding": image.encoding.value if image else None,
             "image_hash": image.content_hash if image else None,
             "image_problem": row.image_problem.message if row.image_problem else None,
+            "image_outside_root": row.image_outside_root,
+            "mask_outside_root": row.mask_outside_root,
             "findings": names.get(row.row, []),
             "dropped": row.row in dropped,
         }
@@ -285,6 +287,7 @@ FACT_COLUMNS: dict[str, pa.DataType] = {
     "image_channels": pa.int64(), "image_min": pa.float64(), "image_max": pa.float64(),
     "image_mean": pa.float64(), "image_std": pa.float64(), "image_nan": pa.int64(), "image_inf": pa.int64(),
     "image_encoding": pa.string(), "image_hash": pa.string(), "image_problem": pa.string(),
+    "image_outside_root": pa.string(), "mask_outside_root": pa.string(),
     "findings": pa.list_(pa.string()), "dropped": pa.bool_(),
 }
 
@@ -294,7 +297,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
     paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
-                     thumbnails={**make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root)),
+                     thumbnails={**make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root),
+                                                     limits=run.limits),
                                  **run.replay_thumbnails})
     keep = [row.row not in run.dropped for row in run.facts]
     relocation = None if keep_paths else Relocation.between(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from maskaudit.checks.base import Stage
+from maskaudit.data_root import DataRoot
 from maskaudit.facts import MaskFacts, RowFacts
 from maskaudit.settings import Settings
 from maskaudit.stats import SplitStats, split_stats
@@ -42,9 +43,10 @@ class Context:
     settings: Settings
     has_splits: bool = False
     kept: frozenset[int] | None = None
+    root: DataRoot | None = None
 
     def with_kept(self, kept: frozenset[int]) -> Context:
-        return Context(self.rows, self.settings, self.has_splits, kept)
+        return Context(self.rows, self.settings, self.has_splits, kept, self.root)
 
     def rows_for(self, stage: Stage) -> Sequence[RowFacts]:
         if stage >= Stage.KEPT and self.kept is not None:

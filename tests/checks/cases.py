@@ -36,7 +36,7 @@ BINARY = mask({0.0: 48, 1.0: 16})
 def row(n: int, *, split: str | None = "train", m: MaskFacts | None = BINARY, img: ImageFacts | None = None,
         image_path: str | None = None, mask_path: str | None = None, flag: bool | None = True,
         group: str | None = None, image_problem: Problem | None = None,
-        mask_problem: Problem | None = None, outside: str | None = None) -> RowFacts:
+        mask_problem: Problem | None = None, outside: tuple[str | None, str | None] | None = None) -> RowFacts:
     return RowFacts(
         row=n,
         image_path=image_path if image_path is not None else f"img/{n}.png",
@@ -45,7 +45,7 @@ def row(n: int, *, split: str | None = "train", m: MaskFacts | None = BINARY, im
         split=split, flag=flag, group=group if group is not None else f"g{n}", row_id=f"id{n}",
         image=img if img is not None else (None if image_problem else image(content=f"i{n}")),
         mask=m, image_problem=image_problem, mask_problem=mask_problem,
-        image_outside_root=outside, mask_outside_root=outside,
+        image_outside_root=outside[0] if outside else None, mask_outside_root=outside[1] if outside else None,
     )
 
 
@@ -86,8 +86,11 @@ def _cases() -> dict[str, Callable[[], Case]]:
              row(5, split="val")],
             _two_splits(), expect_rows=(3, 4)),
         "path-outside-root": lambda: Case(
-            [*healthy(2), row(2, image_path="../other/2.png", mask_path="/etc/m.png", outside="/data/set")],
-            healthy(3), expect_rows=(2, 2)),
+            [*healthy(20), row(20, image_path="../other/2.png", mask_path="/etc/m.png",
+                               outside=("/data/other/2.png", "/etc/m.png"))],
+            [row(i, image_path=f"../images/{i}.png", mask_path=f"../masks/{i}.png",
+                 outside=(f"/data/images/{i}.png", f"/data/masks/{i}.png")) for i in range(21)],
+            expect_rows=(20, 20)),
         "mask-unreadable": lambda: Case([*healthy(2), row(2, m=None, mask_path="m/2.png", mask_problem=unreadable)],
                                         healthy(3), expect_rows=(2,)),
         "empty-mask": lambda: Case(

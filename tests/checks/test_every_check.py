@@ -10,6 +10,7 @@ import pytest
 from maskaudit.checks.base import Check, Family
 from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.checks.registry import CHECKS
+from maskaudit.data_root import DataRoot
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.judge import judge
@@ -18,11 +19,13 @@ from maskaudit.settings import Settings
 from tests.checks.cases import CASES
 from tests.checks.pipeline_cases import PIPELINE_CASES
 
+ROOT = DataRoot("/data/set")  # where the fixtures' relative paths resolve, as a scan without --root sees it
+
 
 def run(check_name: str, rows: list[RowFacts], settings: Settings) -> list[Finding]:
     """The full judgement, as a scan makes it (row errors drop rows before split checks), for one check."""
     has_splits = any(r.split is not None for r in rows)
-    return [f for f in judge(rows, settings, has_splits=has_splits).findings if f.check == check_name]
+    return [f for f in judge(rows, settings, has_splits=has_splits, root=ROOT).findings if f.check == check_name]
 
 
 def test_every_row_and_split_check_has_a_case() -> None:

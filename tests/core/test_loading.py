@@ -201,12 +201,13 @@ def test_outside_root_is_decided_on_the_normalised_text(tmp_path: Path) -> None:
     root = tmp_path / "data"
     assert outside_root("a/../b.png", root) is None
     assert outside_root(str(root / "x.png"), root) is None
-    assert outside_root("../data2/x.png", root) == str(root)
-    assert outside_root("/etc/passwd", root) == str(root)
+    assert outside_root("../data2/x.png", root) == str(tmp_path / "data2" / "x.png")
+    assert outside_root("/etc/passwd", root) == "/etc/passwd"
     assert outside_root(None, root) is None
 
 
-def test_a_scan_reads_a_path_outside_the_root_and_warns_naming_the_root(tmp_path: Path) -> None:
+def test_a_scan_reads_a_path_outside_the_declared_root_and_warns_naming_it(tmp_path: Path) -> None:
+    from maskaudit.data_root import DataRoot
     from maskaudit.judge import judge
     from maskaudit.scan import RowSpec, measure_row
     from maskaudit.settings import Settings
@@ -216,9 +217,11 @@ def test_a_scan_reads_a_path_outside_the_root_and_warns_naming_the_root(tmp_path
     (tmp_path / "elsewhere.png").write_bytes(encoded(".png"))
     (root / "mask.png").write_bytes(encoded(".png"))
     row = measure_row(RowSpec(0, "../elsewhere.png", "mask.png", None, None, None, None), root)
-    assert row.image is not None and row.image_outside_root == str(root) and row.mask_outside_root is None
-    findings = [f for f in judge([row], Settings(), has_splits=False).findings if f.check == "path-outside-root"]
+    target = str(tmp_path / "elsewhere.png")
+    assert row.image is not None and row.image_outside_root == target and row.mask_outside_root is None
+    judged = judge([row], Settings(), has_splits=False, root=DataRoot(str(root), declared=True))
+    findings = [f for f in judged.findings if f.check == "path-outside-root"]
     assert [f.message for f in findings] == [
-        f"image path ../elsewhere.png leads to {tmp_path / 'elsewhere.png'}, outside the root {root}; pass --root "
+        f"image path ../elsewhere.png leads to {target}, outside the root {root}; pass --root "
         f"to declare where the data lives"]
     assert findings[0].severity.name == "WARNING"
