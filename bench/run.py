@@ -38,6 +38,8 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from bench.generate import DEFAULT_FOLDER, DEFAULT_ROWS, generate
+from bench.hostile import report as hostile_report
+from bench.hostile import run_hostile_bench
 
 CHUNK = 32
 MEMORY_ROWS = (100_000, 1_000_000)
@@ -268,6 +270,10 @@ def main() -> None:
         replay = replay_bench.run_replay_bench()
         figures["replay"] = replay
         print(f"\nreplay benchmark: {json.dumps(replay, default=str)}")
+
+    hostile = run_hostile_bench(args.data / "hostile")
+    figures["hostile"] = hostile
+    print(f"\n{hostile_report(hostile)}")
 
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     if args.json:
