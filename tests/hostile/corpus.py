@@ -135,7 +135,7 @@ def build_corpus(folder: Path) -> Corpus:
     add("pickled-npy", "pickled.npy", "unreadable", "pickle")
     (data / "bad-crc.png").write_bytes(corrupt_idat(rng))
     add("corrupt-idat", "bad-crc.png", "unreadable", "corrupt", "crc", "decode")
-    add("nul-in-path", "nul\x00byte.png", "unreadable", "NUL")
+    add("nul-in-path", "nul\x00byte.png", "not-found", "NUL")
     add("etc-hostname", "/etc/hostname", "unreadable", "unrecognised content")
     add("proc-status", "/proc/self/status", "unreadable", "unrecognised content", "empty")
     outside = folder / "outside.txt"
