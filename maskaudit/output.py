@@ -105,7 +105,10 @@ class OutputSet:
         _fsync(staging)
         retired = self.out.parent / f".{self.out.name}.old-{secrets.token_hex(4)}"
         moved = False
+        nested = self._nested_outputs(staging)
         try:
+            for name in nested:  # a scan of the filtered manifest wrote its own set inside this one: keep it
+                os.rename(self.out / name, staging / name)
             if self.out.exists():
                 os.rename(self.out, retired)
                 moved = True
@@ -114,10 +117,21 @@ class OutputSet:
         except BaseException:
             if moved and not self.out.exists():
                 os.rename(retired, self.out)
+            for name in nested:
+                if (staging / name).exists() and not (self.out / name).exists():
+                    os.rename(staging / name, self.out / name)
             raise
         _fsync(self.out.parent)
         if moved:
             shutil.rmtree(retired, ignore_errors=True)
+
+    def _nested_outputs(self, staging: Path) -> list[str]:
+        """Output folders of other scans inside the previous set (``filtered.maskaudit/``)."""
+        if not self.out.is_dir():
+            return []
+        return [entry.name for entry in self.out.iterdir()
+                if entry.name.endswith(".maskaudit") and entry.is_dir() and not entry.is_symlink()
+                and (entry / OUTPUT_MARKER).is_file() and not (staging / entry.name).exists()]
 
     def close(self) -> None:
         """Remove what was not committed and release the lock; safe to call twice."""

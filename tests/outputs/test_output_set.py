@@ -163,3 +163,15 @@ def test_a_lock_taken_twice_in_one_process_is_refused(tmp_path: Path) -> None:
             pytest.raises(UsageError, match="another maskaudit run is writing to"):
         prepare_output(tmp_path / "out", manifest)
     assert leftovers(tmp_path) == []
+
+
+def test_a_scan_of_the_filtered_manifest_nests_its_set_and_survives_the_next_scan(tmp_path: Path) -> None:
+    manifest, out = csv_manifest(tmp_path, 3), tmp_path / "out"
+    assert run(["scan", str(manifest), "--out", str(out), "-q"]) == 0
+    assert run(["scan", str(out / "filtered.csv"), "-q"]) == 0
+    nested = out / "filtered.maskaudit"
+    assert {p.name for p in nested.iterdir()} == SCAN_SET
+    before = (nested / "report.json").read_bytes()
+    assert run(["scan", str(manifest), "--out", str(out), "-q"]) == 0
+    assert {p.name for p in out.iterdir()} == SCAN_SET | {"filtered.maskaudit"}
+    assert (nested / "report.json").read_bytes() == before and leftovers(tmp_path) == []
