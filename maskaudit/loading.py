@@ -117,11 +117,15 @@ def _stat_problem(full: str, role: str, exc: OSError) -> Problem:
     return Problem(ProblemKind.UNREADABLE, f"{role} file {full} cannot be read ({exc.strerror or exc})")
 
 
+def file_kind(mode: int) -> str:
+    """What a stat mode names, as messages say it: "a FIFO", "a character device", ..."""
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
 def _kind_problem(full: str, role: str, mode: int) -> Problem | None:
     if stat.S_ISREG(mode):
         return None
-    kind = next((name for test, name in _KINDS if test(mode)), "not a file")
-    return Problem(ProblemKind.UNREADABLE, f"{role} file {full} is {kind}, not a regular file")
+    return Problem(ProblemKind.UNREADABLE, f"{role} file {full} is {file_kind(mode)}, not a regular file")
 
 
 def _size_problem(role: str, size: int, limits: Limits) -> Problem | None:

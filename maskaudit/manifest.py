@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from maskaudit.errors import UsageError
+from maskaudit.loading import file_kind
 
 BATCH_ROWS = 65_536
 
@@ -118,6 +120,10 @@ def open_manifest(path: Path) -> Manifest:
         schema = _unified_schema(parts)
         return Manifest(path, "parquet", tuple(schema.names), parts, schema)
     suffix = path.name.lower()
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"manifest {path} is {file_kind(mode)}, not a regular file; write the manifest to a file "
+                         "and scan that (it is read more than once)")
     if path.stat().st_size == 0:
         raise UsageError(f"manifest {path} is empty (0 bytes); point at a manifest with a header and rows")
     if suffix.endswith(".parquet"):

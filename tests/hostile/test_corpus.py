@@ -257,3 +257,16 @@ def test_a_truncated_npy_declaring_a_huge_array_is_a_finding(tmp_path: Path) -> 
     assert ran.returncode == 1, ran.stderr[-2000:]
     errors = errors_of(tmp_path / "out")
     assert any(check == "mask-unreadable" and "--max-pixels" in message for check, message in errors), errors
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_manifest_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        manifest = tmp_path / "train.csv"
+        os.mkfifo(manifest)
+    else:
+        manifest = Path("/dev/zero")
+    ran = maskaudit("scan", manifest, "--out", tmp_path / "out")
+    assert ran.returncode == 2, ran.stderr
+    expected = "a FIFO, not a regular file" if kind == "fifo" else "a character device, not a regular file"
+    assert ran.stderr.count("\n") == 1 and expected in ran.stderr, ran.stderr
