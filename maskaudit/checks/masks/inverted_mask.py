@@ -2,6 +2,7 @@ from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, row_check
 from maskaudit.checks.context import MIN_MASKS_TO_INFER, Context, looks_like_image
+from maskaudit.checks.masks.lossy_mask import is_lossy
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
 
@@ -19,7 +20,8 @@ def inverted_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit
         Masks whose foreground covers at least min_share (80% by default) of their labelled pixels, in a
         dataset whose median non-empty mask covers at most max_median_share (30%): an outlier far above
         the dataset's own distribution, such as 96% foreground among lesion masks with a 3% median. The
-        median is given for comparison. Masks with no background at all are full-mask's.
+        median is given for comparison. Masks with no background at all are full-mask's, and lossy masks
+        (whose noise counts as foreground) are lossy-mask's.
 
     Why it breaks training:
         A mask saved inverted (background 1, lesion 0) teaches the model the opposite of every other
@@ -38,7 +40,7 @@ def inverted_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit
         return
     labelled = sum(c for v, c in zip(mask.values, mask.counts, strict=True) if v != ctx.ignore_index)
     foreground = mask.foreground(ctx.ignore_index)
-    if not labelled or foreground == labelled:
+    if not labelled or foreground == labelled or is_lossy(row, ctx):
         return
     share = foreground / labelled
     if share >= options["min_share"]:

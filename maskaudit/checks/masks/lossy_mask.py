@@ -74,3 +74,8 @@ def intermediate_values(mask: MaskFacts, ctx: Context, main_share: float) -> set
     if len(main) < 2:
         return set()
     return {v for v in values if main[0] < v < main[-1] and v not in main}
+
+
+def is_lossy(row: RowFacts, ctx: Context) -> bool:
+    """Whether lossy-mask reports this row, with the user's thresholds: its odd values are then artifacts."""
+    return any(lossy_mask.run(row, ctx, lossy_mask.resolved_options(ctx.settings.thresholds)))

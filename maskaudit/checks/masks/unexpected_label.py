@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Family, Options, row_check
 from maskaudit.checks.context import Context, is_fractional, looks_like_image, mask_scale
 from maskaudit.checks.dtypes import void_values
-from maskaudit.checks.masks.lossy_mask import lossy_mask
+from maskaudit.checks.masks.lossy_mask import is_lossy
 from maskaudit.facts import MaskFacts, RowFacts, format_values, number
 from maskaudit.findings import Hit, Severity
 
@@ -78,7 +78,7 @@ def undeclared_rim(row: RowFacts, mask: MaskFacts, ctx: Context) -> Hit | None:
         return None
     outside = [v for v in mask.values
                if v != ctx.ignore_index and v == v and not is_fractional(v) and inferred.outside(v)]
-    if not outside or any(lossy_mask.run(row, ctx, lossy_mask.resolved_options(ctx.settings.thresholds))):
+    if not outside or is_lossy(row, ctx):
         return None
     pixels = sum(c for v, c in zip(mask.values, mask.counts, strict=True) if v in outside)
     in_masks = ", ".join(f"{number(v)} in {inferred.masks_with[v]}" for v in outside[:12])
