@@ -12,8 +12,8 @@ def image_as_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit
     What it finds:
         Masks that are pictures rather than label maps: at least 100 distinct values (or colours) of which
         no eight hold half the pixels, or at least 100 non-integer values covering a fifth of them, as in a
-        z-scored float slice or a photo. Usually the mask path names the image itself. Unsigned 16- and 32-bit masks with many
-        values are taken for instance maps and not reported.
+        z-scored float slice or a photo. Usually the mask path names the image itself. Unsigned 16- and
+        32-bit masks with many values are taken for instance maps and not reported.
 
     Why it breaks training:
         Every intensity becomes a "class": cross-entropy raises on out-of-range targets or trains on noise,
