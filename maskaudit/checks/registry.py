@@ -8,6 +8,8 @@ from maskaudit.checks.images.image_unreadable import image_unreadable
 from maskaudit.checks.images.non_finite_image import non_finite_image
 from maskaudit.checks.masks.empty_mask import empty_mask
 from maskaudit.checks.masks.full_mask import full_mask
+from maskaudit.checks.masks.image_as_mask import image_as_mask
+from maskaudit.checks.masks.inverted_mask import inverted_mask
 from maskaudit.checks.masks.lossy_mask import lossy_mask
 from maskaudit.checks.masks.mask_unreadable import mask_unreadable
 from maskaudit.checks.masks.multichannel_mask import multichannel_mask
@@ -27,6 +29,7 @@ from maskaudit.checks.splits.label_missing_in_split import label_missing_in_spli
 from maskaudit.checks.splits.mixed_image_encoding import mixed_image_encoding
 from maskaudit.checks.splits.no_positive_masks import no_positive_masks
 from maskaudit.checks.splits.no_usable_rows import no_usable_rows
+from maskaudit.checks.splits.undeclared_void_label import undeclared_void_label
 
 CHECKS: tuple[Check, ...] = (
     no_annotation,
@@ -53,6 +56,9 @@ CHECKS: tuple[Check, ...] = (
     mixed_image_encoding,
     no_usable_rows,
     ignore_index_out_of_range,
+    image_as_mask,
+    inverted_mask,
+    undeclared_void_label,
 )
 
 

@@ -13,14 +13,42 @@ from maskaudit.settings import Settings
 
 
 def mask(values: dict[float, int], *, fmt: str = "png", spatial: tuple[int, int] = (8, 8),
-         colors: tuple[tuple[int, ...], ...] = (), color_counts: tuple[int, ...] = ()) -> MaskFacts:
+         colors: tuple[tuple[int, ...], ...] = (), color_counts: tuple[int, ...] = (), dtype: str = "uint8",
+         distinct: int | None = None) -> MaskFacts:
     ordered = sorted(values.items())
     return MaskFacts(
-        format=fmt, shape=spatial + ((3,) if colors else ()), spatial=spatial, dtype="uint8",
+        format=fmt, shape=spatial + ((3,) if colors else ()), spatial=spatial, dtype=dtype,
         channels=3 if colors else 1, values=tuple(v for v, _ in ordered), counts=tuple(c for _, c in ordered),
-        distinct=len(colors) if colors else len(ordered), content_hash=f"m{hash(tuple(ordered)) & 0xFFFF:x}",
-        colors=colors, color_counts=color_counts,
+        distinct=distinct if distinct is not None else len(colors) if colors else len(ordered),
+        content_hash=f"m{hash(tuple(ordered)) & 0xFFFF:x}", colors=colors, color_counts=color_counts,
     )
+
+
+def zscored_slice(side: int = 20) -> MaskFacts:
+    """A float image passed as a mask: every pixel its own non-integer value."""
+    return mask({-1.5 + 0.0101 * i: 1 for i in range(side * side)}, dtype="float32", spatial=(side, side))
+
+
+def grey_photo() -> MaskFacts:
+    """An 8-bit photo passed as a mask: 200 grey levels, none dominant."""
+    return mask({float(v): 2 for v in range(200)}, spatial=(20, 20))
+
+
+def rgb_photo() -> MaskFacts:
+    """An RGB photo passed as a mask: thousands of colours (the 16 most frequent are kept)."""
+    colors = tuple((i, 255 - i, (7 * i) % 256) for i in range(16))
+    return mask({}, colors=colors, color_counts=(10,) * 16, spatial=(100, 100), distinct=5000)
+
+
+def instance_map(ids: int = 300) -> MaskFacts:
+    """A 16-bit instance map: hundreds of small objects on a dominant background."""
+    return mask({0.0: 40_000, **{float(i): 30 for i in range(1, ids + 1)}}, dtype="uint16", spatial=(224, 224))
+
+
+def binary(foreground: int, total: int = 100, value: float = 1.0, **kwargs: object) -> MaskFacts:
+    side = int(total ** 0.5)
+    return mask({0.0: total - foreground, value: foreground} if foreground < total else {value: total},
+                spatial=(side, side), **kwargs)  # type: ignore[arg-type]
 
 
 def image(*, dtype: str = "uint8", lo: float = 0.0, hi: float = 255.0, mean: float = 100.0, std: float = 30.0,
@@ -111,9 +139,10 @@ def _cases() -> dict[str, Callable[[], Case]]:
             [*healthy(3), row(3, m=mask({0.0: 48, 2.0: 16}))], expect_rows=(3,)),
         "lossy-mask": lambda: Case(
             [*healthy(2), row(2, m=mask({0.0: 48, 1.0: 16}, fmt="jpeg")),
-             row(3, m=mask({0.0: 10_000, 255.0: 5_000, 3.0: 2, 50.0: 3, 120.0: 1, 200.0: 2}))],
+             row(3, m=mask({0.0: 10_000, 255.0: 5_000, 3.0: 2, 50.0: 3, 120.0: 1, 200.0: 2})),
+             row(4, m=mask({0.0: 30, 0.25: 4, 0.5: 4, 0.75: 4, 1.0: 22}, dtype="float32"))],
             [*healthy(2), row(2, m=mask({0.0: 10_000, 1.0: 3_000, 2.0: 2_000, 3.0: 1_000, 4.0: 500}))],
-            expect_rows=(2, 3)),
+            expect_rows=(2, 3, 4)),
         "image-unreadable": lambda: Case([*healthy(2), row(2, image_problem=unreadable)], healthy(3),
                                          expect_rows=(2,)),
         "non-finite-image": lambda: Case(
@@ -142,6 +171,19 @@ def _cases() -> dict[str, Callable[[], Case]]:
             healthy(3), expect_splits=("train",)),
         "no-usable-rows": lambda: Case(
             [*healthy(2), row(2, split="val", image_problem=missing)], _two_splits(), expect_splits=("val",)),
+        "image-as-mask": lambda: Case(
+            [*healthy(2), row(2, m=zscored_slice()), row(3, m=grey_photo()), row(4, m=rgb_photo())],
+            [*healthy(2), row(2, m=instance_map()),
+             row(3, m=mask({0.0: 300, 255.0: 80, **{float(v): 1 for v in range(1, 21)}}, spatial=(20, 20))),
+             row(4, m=mask({0.0: 40, 1.0: 24}, dtype="float32"))],
+            expect_rows=(2, 3, 4)),
+        "inverted-mask": lambda: Case(
+            [*(row(i, m=binary(3 + i % 3)) for i in range(6)), row(6, m=binary(96)), row(7, m=binary(99))],
+            [*(row(i, m=binary(55 + i)) for i in range(6)), row(6, m=binary(96)), row(7, m=binary(99))],
+            expect_rows=(6, 7)),
+        "undeclared-void-label": lambda: Case(
+            [row(i, m=mask({0.0: 40, float(1 + i % 3): 16, 255.0: 8})) for i in range(6)],
+            [row(i, m=mask({0.0: 48, 255.0: 16})) for i in range(6)], expect_splits=(None,)),
         "ignore-index-out-of-range": lambda: Case(
             healthy(3), [*healthy(2), row(2, m=mask({0.0: 48, 255.0: 16}))],
             settings=Settings(ignore_index=300), expect_splits=(None,), clean_settings=Settings(ignore_index=255)),

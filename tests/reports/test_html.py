@@ -43,7 +43,10 @@ def test_demo_report_has_charts_per_split(demo_out: Path) -> None:
     report = json.loads((demo_out / "report.json").read_text())
     assert "Empty-mask share per split" in html and "Label histogram" in html
     for split, stats in report["splits"].items():
-        assert f"Foreground share per mask: {split}" in html
+        if stats["masks"]:
+            assert f"Foreground share per mask: {split}" in html
+        else:
+            assert stats["rows_kept"] == 0 and f"Foreground share per mask: {split}" not in html
         if stats["image_mean_histogram"]["counts"]:
             assert f"Image mean intensity: {split}" in html
 

@@ -1,7 +1,7 @@
 from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, row_check
-from maskaudit.checks.context import Context
+from maskaudit.checks.context import Context, looks_like_image
 from maskaudit.facts import RowFacts, number
 from maskaudit.findings import Hit, Severity
 
@@ -20,7 +20,7 @@ def full_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
         Open the mask next to its image; invert or re-export it, or drop the row.
     """
     mask = row.mask
-    if mask is None or mask.is_multichannel:
+    if mask is None or mask.is_multichannel or looks_like_image(mask) is not None:
         return
     foreground = mask.foreground(ctx.ignore_index)
     if foreground > 0 and 0.0 not in mask.values:

@@ -1,7 +1,7 @@
 from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, row_check
-from maskaudit.checks.context import Context
+from maskaudit.checks.context import Context, looks_like_image
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
 
@@ -12,7 +12,7 @@ def multichannel_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator
     What it finds:
         Colour-coded masks: several channels whose values differ, so a class is a colour rather than an
         index. Its most frequent colours are listed. (A grey mask saved as RGB, with equal channels, is not
-        reported.)
+        reported, nor is a photo with hundreds of colours: image-as-mask is.)
 
     Why it breaks training:
         A loss expecting class indices gets three channels, or a loader that takes one channel merges
@@ -23,7 +23,7 @@ def multichannel_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator
         (or palette) PNGs.
     """
     mask = row.mask
-    if mask is None or not mask.is_multichannel:
+    if mask is None or not mask.is_multichannel or looks_like_image(mask) is not None:
         return
     colors = ", ".join("(" + ",".join(str(v) for v in c) + ")" for c in mask.colors[:6])
     more = f" and {mask.distinct - 6} more" if mask.distinct > 6 else ""

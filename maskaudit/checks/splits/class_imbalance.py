@@ -2,7 +2,7 @@ import math
 from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, Stage, dataset_check
-from maskaudit.checks.context import Context
+from maskaudit.checks.context import Context, is_fractional
 from maskaudit.facts import number
 from maskaudit.findings import Hit, Severity
 
@@ -12,7 +12,8 @@ from maskaudit.findings import Hit, Severity
 def class_imbalance(ctx: Context, options: Options) -> Iterator[Hit]:
     """
     What it finds:
-        Labels whose pixels make up less than min_share (1% by default) of a split's labelled pixels. Each
+        Labels whose pixels make up less than min_share (1% by default) of a split's usable labelled
+        pixels (only declared labels when --labels is given: other values are unexpected-label's). Each
         finding gives the share, the BCE pos_weight that balances it (background / foreground pixels), and
         what a collapsed model scores: the BCE of a constant prediction at the foreground share, and the
         Dice of an all-zero prediction.
@@ -27,13 +28,15 @@ def class_imbalance(ctx: Context, options: Options) -> Iterator[Hit]:
         foreground-bearing crops.
     """
     limit = options["min_share"]
+    declared = None if ctx.settings.labels is None else {float(v) for v in ctx.settings.labels}
     for split, stats in ctx.kept_stats.items():
         total = stats.labelled_pixels
         if not total:
             continue
         empty_share = stats.empty_share
         for label, share in stats.foreground_share().items():
-            if share <= 0 or share >= limit:
+            if share <= 0 or share >= limit or is_fractional(label) or (
+                    declared is not None and label not in declared):
                 continue
             foreground = stats.label_pixels[label]
             background = total - foreground

@@ -1,25 +1,10 @@
 from collections import Counter
 from collections.abc import Iterator
 
-import numpy as np
-
 from maskaudit.checks.base import Family, Options, Stage, dataset_check
 from maskaudit.checks.context import Context
+from maskaudit.checks.dtypes import integer_range
 from maskaudit.findings import Hit, Severity
-
-
-def integer_range(dtype: str) -> tuple[int, int] | None:
-    """The values an integer (or boolean) mask dtype can hold; None for floats and unknown names."""
-    try:
-        kind = np.dtype(dtype)
-    except TypeError:
-        return None
-    if kind == np.bool_:
-        return 0, 1
-    if np.issubdtype(kind, np.integer):
-        info = np.iinfo(kind)
-        return int(info.min), int(info.max)
-    return None
 
 
 @dataset_check("S007", "ignore-index-out-of-range", Severity.ERROR, Family.SPLITS, Stage.ROWS)

@@ -1,7 +1,7 @@
 from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, Stage, dataset_check
-from maskaudit.checks.context import Context
+from maskaudit.checks.context import Context, is_fractional
 from maskaudit.facts import number
 from maskaudit.findings import Hit, Severity
 
@@ -10,8 +10,8 @@ from maskaudit.findings import Hit, Severity
 def label_missing_in_split(ctx: Context, options: Options) -> Iterator[Hit]:
     """
     What it finds:
-        Foreground labels (declared with --labels, or seen in any split) that no usable mask of a split
-        contains.
+        Foreground labels (declared with --labels, or integer values seen in any split's usable masks) that
+        no usable mask of a split contains.
 
     Why it breaks training:
         A class absent from training is never learned; absent from validation, its score is never
@@ -26,7 +26,7 @@ def label_missing_in_split(ctx: Context, options: Options) -> Iterator[Hit]:
     else:
         if len(stats) < 2:
             return
-        expected = {v for s in stats.values() for v in s.label_pixels if v != 0}
+        expected = {v for s in stats.values() for v in s.label_pixels if v != 0 and not is_fractional(v)}
     for split, split_stats in stats.items():
         if not split_stats.masks:
             continue
