@@ -28,7 +28,7 @@ def orientation_text(orientation: int) -> str:
 def exif_loaders(fmt: str) -> tuple[str, str]:
     """Which loaders apply a file's EXIF orientation and which ignore it, by the format the scan sniffed."""
     if fmt == "tiff":
-        return "cv2 and PIL Image.open", "tifffile"
+        return "cv2 and PIL Image.open", "tifffile and other readers of the raw strips"
     torchvision = ("torchvision decode_image (unless apply_exif_orientation=True)" if fmt in ("jpeg", "png")
                    else "torchvision decode_image")
     return ("cv2.imread with default flags (or IMREAD_GRAYSCALE) and PIL ImageOps.exif_transpose",

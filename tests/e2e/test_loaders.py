@@ -211,6 +211,22 @@ def test_exif_rotated_phone_photos_name_the_geometry_their_mask_matches(tmp_path
     assert "cannot tell" in message["square", "exif-orientation"]
 
 
+def test_a_tiff_mask_drawn_on_the_stored_pixels_is_told_apart_from_the_upright_view(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    Image.fromarray(photo(20)).save(data / "images" / "scan.tif", tiffinfo={0x0112: 6})
+    rows = {"tiff": ("images/scan.tif", save_mask(data / "masks" / "scan.png", lesion(STORED)))}
+    code, by_row = scan(tmp_path, rows)
+    assert code == 1
+    found = {f["check"]: f for f in by_row["tiff"]}
+    assert set(found) == {"exif-orientation", "shape-mismatch"}
+    assert found["exif-orientation"]["details"]["mask_matches"] == "stored"
+    assert "cv2 and PIL Image.open turn the image" in found["exif-orientation"]["message"]
+    mismatch = found["shape-mismatch"]["message"]
+    assert mismatch.startswith("mask is 48x64 but its image is 64x48 as displayed after its EXIF rotation")
+    assert "it matches the image's stored pixels, which tifffile" in mismatch
+
+
 def test_loader_disagreements_are_said_once_per_kind_with_examples(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shape = (32, 32)

@@ -14,8 +14,8 @@ _SAYS: dict[tuple[str, str], tuple[str, str, str]] = {
         "Image.open as palette indices: a loader using cv2 gets colours, not labels"),
     ("image", "palette"): (
         "palette PNG", "palette PNGs",
-        "PIL Image.open reads a palette PNG as one channel of palette indices, cv2.imread as 3-channel BGR colours: a PIL "
-        "loader gets indices unless it calls .convert('RGB')"),
+        "PIL Image.open reads a palette PNG as one channel of palette indices, cv2.imread as 3-channel BGR "
+        "colours: a PIL loader gets indices unless it calls .convert('RGB')"),
     ("mask", "transparency"): (
         "PNG with a tRNS chunk", "PNGs with a tRNS chunk",
         "cv2.imread with IMREAD_UNCHANGED adds a fourth, alpha channel, PIL Image.open gives three channels (or "
