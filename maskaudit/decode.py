@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from maskaudit.header import Bytes, HeaderError, declared, png_damage
+from maskaudit.header import PLAIN, Bytes, HeaderError, Traits, declared, png_damage
 from maskaudit.limits import DEFAULT_MAX_PIXELS
 
 cv2.setNumThreads(1)
@@ -35,6 +35,7 @@ class Decoded:
     format: str
     channels_first: bool = False
     volume: bool = False
+    traits: Traits = PLAIN  # what the header says loaders differ on; the loading layer fills it in
 
 
 # OpenCV 4.10 and later decode colour JPEGs to RGB directly; IMREAD_UNCHANGED ignores EXIF orientation, so do we

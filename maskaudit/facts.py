@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from maskaudit.header import PLAIN, Traits
+
 
 class Encoding(str, enum.Enum):
     """How an image's intensities are encoded, as a training loader would see them."""
@@ -56,6 +58,8 @@ class MaskFacts:
     content_hash: str
     colors: tuple[tuple[int, ...], ...] = ()
     color_counts: tuple[int, ...] = ()
+    # what the header says loaders differ on (EXIF orientation, palette, tRNS, CMYK)
+    traits: Traits = PLAIN
 
     @property
     def pixels(self) -> int:
@@ -92,6 +96,7 @@ class MaskFacts:
             "content_hash": self.content_hash,
             "colors": [list(c) for c in self.colors],
             "color_counts": list(self.color_counts),
+            **traits_dict(self.traits),
         }
 
 
@@ -111,6 +116,8 @@ class ImageFacts:
     nan: int
     inf: int
     content_hash: str
+    # what the header says loaders differ on (EXIF orientation, palette, tRNS, CMYK)
+    traits: Traits = PLAIN
 
     @property
     def encoding(self) -> Encoding:
@@ -134,6 +141,7 @@ class ImageFacts:
             "inf": self.inf,
             "encoding": self.encoding.value,
             "content_hash": self.content_hash,
+            **traits_dict(self.traits),
         }
 
 
@@ -162,6 +170,15 @@ class RowFacts:
         if self.row_id is not None:
             return self.row_id
         return self.image_path if self.image_path is not None else f"#{self.row}"
+
+
+def traits_dict(traits: Traits) -> dict[str, Any]:
+    """The traits a file has, for JSON: nothing for a plain file."""
+    if traits == PLAIN:
+        return {}
+    shown: dict[str, Any] = {"orientation": traits.orientation} if traits.orientation != 1 else {}
+    shown.update({name: True for name in ("palette", "transparency", "cmyk", "upright") if getattr(traits, name)})
+    return shown
 
 
 def classify_encoding(dtype: str, minimum: float, maximum: float, mean: float, std: float) -> Encoding:

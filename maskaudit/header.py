@@ -325,3 +325,169 @@ def png_damage(data: Bytes, budget: int = 1 << 32) -> str | None:
             return None if inflater.eof else "IDAT: image data ends early"
         at = end + 4
     return "no IEND chunk: the file is cut short"
+
+
+ORIENTATION_TAG = 0x0112
+MAX_CHUNKS = 4096  # chunks or segments walked looking for metadata: real files hold dozens
+PNG_RGB, PNG_PALETTE = 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Traits:
+    """What a file's header says about how training loaders will read it, where cv2 and PIL differ.
+
+    ``orientation`` is the EXIF Orientation (1-8; 1 when the file has none or an invalid one).
+    ``upright`` is set by the loading layer when the scan's own decoder already applied the orientation.
+    """
+
+    orientation: int = 1
+    palette: bool = False  # a palette PNG: PIL gives indices, cv2 gives colours
+    transparency: bool = False  # an RGB or palette PNG with a tRNS chunk: cv2 adds an alpha channel
+    cmyk: bool = False  # a four-component (CMYK or YCCK) JPEG: PIL gives four channels, cv2 three
+    upright: bool = False
+
+    @property
+    def rotated(self) -> bool:
+        """The orientation turns the picture by 90 degrees: height and width trade places when applied."""
+        return self.orientation >= 5
+
+
+PLAIN = Traits()
+
+
+def traits(data: Bytes, fmt: str) -> Traits:
+    """The loader-relevant metadata of a file of the sniffed format; PLAIN where it holds none.
+
+    Walks segment and chunk headers only, within ``data``; damaged metadata counts as absent, as decoders
+    that skip it treat it.
+    """
+    reader = _TRAITS.get(fmt)
+    if reader is None:
+        return PLAIN
+    try:
+        found = reader(data)
+    except (HeaderError, _Short, struct.error, IndexError, ValueError):
+        return PLAIN
+    return PLAIN if found == PLAIN else found
+
+
+def exif_orientation(block: Bytes) -> int | None:
+    """The Orientation tag in the first directory of an EXIF block (a TIFF header, optionally after "Exif\\0\\0").
+
+    None when the block has no valid orientation (1-8). Raises HeaderError, and nothing else, when the block
+    is damaged; reads nothing beyond ``block``.
+    """
+    if block[:6] == b"Exif\x00\x00":
+        block = block[6:]
+    if len(block) < 8:
+        raise HeaderError("EXIF block shorter than its TIFF header")
+    if block[:2] == b"II":
+        order = "<"
+    elif block[:2] == b"MM":
+        order = ">"
+    else:
+        raise HeaderError("EXIF block without a byte-order mark")
+    magic = struct.unpack(order + "H", block[2:4])[0]
+    if magic == 42:
+        offset = struct.unpack(order + "I", block[4:8])[0]
+        count_format, entry_size, value_at = "H", 12, 8
+    elif magic == 43:
+        if len(block) < 16:
+            raise HeaderError("EXIF block shorter than its BigTIFF header")
+        offset = struct.unpack(order + "Q", block[8:16])[0]
+        count_format, entry_size, value_at = "Q", 20, 12
+    else:
+        raise HeaderError(f"EXIF block with TIFF magic {magic}")
+    count_size = struct.calcsize(count_format)
+    if offset + count_size > len(block):
+        raise HeaderError("EXIF directory lies beyond the block")
+    count = struct.unpack(order + count_format, block[offset : offset + count_size])[0]
+    first = offset + count_size
+    entries = min(count, (len(block) - first) // entry_size)
+    for n in range(entries):
+        at = first + n * entry_size
+        tag, kind = struct.unpack(order + "HH", block[at : at + 4])
+        if tag == ORIENTATION_TAG:
+            if kind != 3:  # SHORT, as the standard requires; decoders ignore any other type
+                return None
+            value = struct.unpack(order + "H", block[at + value_at : at + value_at + 2])[0]
+            return value if 1 <= value <= 8 else None
+    return None
+
+
+def _orientation(block: Bytes) -> int:
+    try:
+        return exif_orientation(block) or 1
+    except HeaderError:
+        return 1
+
+
+def _jpeg_traits(data: Bytes) -> Traits:
+    """APP1 "Exif" for the orientation, the frame header's component count for CMYK/YCCK; stops at the scan."""
+    orientation, components, i = 1, 0, 2
+    exif_seen = False
+    for _ in range(MAX_CHUNKS):
+        if i + 4 > len(data):
+            break
+        if data[i] != 0xFF:
+            break
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD8:
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):
+            break
+        end = i + 2 + ((data[i + 2] << 8) | data[i + 3])
+        if marker == 0xE1 and not exif_seen and data[i + 4 : i + 10] == b"Exif\x00\x00":
+            exif_seen = True  # decoders read the first EXIF segment only
+            orientation = _orientation(data[i + 4 : min(end, len(data))])
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 10 <= min(end, len(data)):
+            components = data[i + 9]
+        i = end
+    return Traits(orientation=orientation, cmyk=components == 4)
+
+
+def _png_traits(data: Bytes) -> Traits:
+    """Colour type from IHDR; tRNS and eXIf from the chunks before the image data."""
+    if len(data) < 26:
+        raise _Short
+    colour = data[25]
+    orientation, transparency, at = 1, False, 8
+    for _ in range(MAX_CHUNKS):
+        if at + 8 > len(data):
+            break
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind = bytes(data[at + 4 : at + 8])
+        if kind == b"eXIf":
+            orientation = _orientation(data[at + 8 : min(at + 8 + length, len(data))])
+        elif kind == b"tRNS":
+            transparency = colour in (PNG_RGB, PNG_PALETTE)
+        elif kind in (b"IDAT", b"IEND"):
+            break
+        at += 12 + length
+    return Traits(orientation=orientation, palette=colour == PNG_PALETTE, transparency=transparency)
+
+
+def _webp_traits(data: Bytes) -> Traits:
+    """The EXIF chunk of an extended WebP; it follows the image data, so chunk headers are walked to it."""
+    if data[12:16] != b"VP8X" or len(data) < 21 or not data[20] & 0x08:
+        return PLAIN
+    at = 12
+    for _ in range(MAX_CHUNKS):
+        if at + 8 > len(data):
+            break
+        size = int.from_bytes(data[at + 4 : at + 8], "little")
+        if data[at : at + 4] == b"EXIF":
+            return Traits(orientation=_orientation(data[at + 8 : min(at + 8 + size, len(data))]))
+        at += 8 + size + (size & 1)
+    return PLAIN
+
+
+def _tiff_traits(data: Bytes) -> Traits:
+    return Traits(orientation=_orientation(data))
+
+
+_TRAITS = {"jpeg": _jpeg_traits, "png": _png_traits, "webp": _webp_traits, "tiff": _tiff_traits}

@@ -11,11 +11,12 @@ import functools
 import os
 import stat
 import unicodedata
+from dataclasses import replace
 
 from maskaudit.data_root import within
 from maskaudit.decode import Decoded, DecodeError, decode_bytes, sniff
 from maskaudit.facts import Problem, ProblemKind
-from maskaudit.header import Declared, HeaderError, declared
+from maskaudit.header import PLAIN, Declared, HeaderError, declared, traits
 from maskaudit.limits import Limits
 
 HEAD_BYTES = 1 << 16
@@ -75,11 +76,29 @@ def load(
     except OSError as exc:
         return None, _unreadable(role, f"cannot be read ({exc.strerror or exc})")
     try:
-        return decode_bytes(data, os.path.basename(full), max_pixels=limits.max_pixels), None
+        decoded = decode_bytes(data, os.path.basename(full), max_pixels=limits.max_pixels)
     except DecodeError as exc:
         return None, _unreadable(role, str(exc))
     except Exception as exc:  # one bad file never stops a scan: a decoder's surprise becomes a finding
         return None, _unreadable(role, f"{type(exc).__name__}: {exc}")
+    return _with_traits(decoded, data, os.path.basename(full)), None
+
+
+def _with_traits(decoded: Decoded, data: bytearray, name: str) -> Decoded:
+    """The decoded file with what its header says loaders differ on, read from the bytes already in memory."""
+    fmt = sniff(bytes(data[:16]), name)
+    found = traits(data, fmt)
+    if found is PLAIN:
+        return decoded
+    if found.rotated and decoded.array.ndim >= 2:
+        try:
+            stored = declared(data, fmt, True)
+        except HeaderError:
+            stored = None
+        height, width = decoded.array.shape[:2]
+        if stored is not None and stored.shape[:2] == (width, height) != (height, width):
+            found = replace(found, upright=True)  # the decoder applied the orientation (TIFF)
+    return replace(decoded, traits=found)
 
 
 class _Refused(Exception):

@@ -6,7 +6,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from maskaudit.decode import Decoded
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
+from maskaudit.header import PLAIN
 from maskaudit.interning import shared
 from maskaudit.limits import Limits
 from maskaudit.loading import load, outside_root
@@ -72,9 +73,10 @@ def _measure(
     if decoded is None:
         return None, problem
     try:
-        return measure(decoded), None
+        facts = measure(decoded)
     except Exception as exc:  # one bad file never stops a scan: arrays no measurement expects become findings
         return None, Problem(ProblemKind.UNREADABLE, f"{role} array cannot be measured: {type(exc).__name__}: {exc}")
+    return (facts if decoded.traits is PLAIN else replace(facts, traits=decoded.traits)), None
 
 
 def measure_chunk(specs: Sequence[RowSpec], root: Path, limits: Limits) -> list[RowFacts]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from maskaudit.checks.base import Check
 from maskaudit.checks.images.constant_image import constant_image
+from maskaudit.checks.images.exif_orientation import exif_orientation
 from maskaudit.checks.images.image_unreadable import image_unreadable
+from maskaudit.checks.images.loader_disagreement import loader_disagreement
 from maskaudit.checks.images.non_finite_image import non_finite_image
 from maskaudit.checks.masks.empty_mask import empty_mask
 from maskaudit.checks.masks.full_mask import full_mask
@@ -59,6 +61,8 @@ CHECKS: tuple[Check, ...] = (
     image_as_mask,
     inverted_mask,
     undeclared_void_label,
+    exif_orientation,
+    loader_disagreement,
 )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
+from maskaudit.header import PLAIN, Traits
 from maskaudit.settings import Settings
 
 
@@ -53,9 +54,15 @@ def binary(foreground: int, total: int = 100, value: float = 1.0, **kwargs: obje
 
 def image(*, dtype: str = "uint8", lo: float = 0.0, hi: float = 255.0, mean: float = 100.0, std: float = 30.0,
           nan: int = 0, inf: int = 0, spatial: tuple[int, int] = (8, 8), channels: int = 3,
-          content: str = "i0") -> ImageFacts:
-    return ImageFacts(format="png", shape=(*spatial, channels), spatial=spatial, dtype=dtype, channels=channels,
-                      minimum=lo, maximum=hi, mean=mean, std=std, nan=nan, inf=inf, content_hash=content)
+          content: str = "i0", fmt: str = "png", traits: Traits = PLAIN) -> ImageFacts:
+    return ImageFacts(format=fmt, shape=(*spatial, channels), spatial=spatial, dtype=dtype, channels=channels,
+                      minimum=lo, maximum=hi, mean=mean, std=std, nan=nan, inf=inf, content_hash=content,
+                      traits=traits)
+
+
+def phone_photo(n: int, orientation: int, spatial: tuple[int, int] = (6, 8)) -> ImageFacts:
+    """A JPEG stored landscape (height 6, width 8) whose EXIF orientation turns it as displayed."""
+    return image(spatial=spatial, content=f"i{n}", fmt="jpeg", traits=Traits(orientation=orientation))
 
 
 BINARY = mask({0.0: 48, 1.0: 16})
@@ -184,6 +191,18 @@ def _cases() -> dict[str, Callable[[], Case]]:
         "undeclared-void-label": lambda: Case(
             [row(i, m=mask({0.0: 40, float(1 + i % 3): 16, 255.0: 8})) for i in range(6)],
             [row(i, m=mask({0.0: 48, 255.0: 16})) for i in range(6)], expect_splits=(None,)),
+        "exif-orientation": lambda: Case(
+            [*healthy(2), row(2, img=phone_photo(2, 6), m=mask({0.0: 40, 1.0: 8}, spatial=(6, 8))),
+             row(3, img=phone_photo(3, 6), m=mask({0.0: 40, 1.0: 8}, spatial=(8, 6))),
+             row(4, img=phone_photo(4, 8, spatial=(8, 8))), row(5, img=phone_photo(5, 6), m=None)],
+            [*healthy(2), row(2, img=phone_photo(2, 1), m=mask({0.0: 40, 1.0: 8}, spatial=(6, 8))),
+             row(3, img=image(spatial=(8, 6), content="i3"), m=mask({0.0: 40, 1.0: 8}, spatial=(8, 6)))],
+            expect_rows=(2, 3, 4, 5)),
+        "loader-disagreement": lambda: Case(
+            [*healthy(2), row(2, m=replace(BINARY, traits=Traits(palette=True))),
+             row(3, m=replace(BINARY, traits=Traits(palette=True))),
+             row(4, img=image(content="i4", fmt="jpeg", traits=Traits(cmyk=True)))],
+            [*healthy(2), row(2, img=phone_photo(2, 1))], expect_splits=(None,)),
         "ignore-index-out-of-range": lambda: Case(
             healthy(3), [*healthy(2), row(2, m=mask({0.0: 48, 255.0: 16}))],
             settings=Settings(ignore_index=300), expect_splits=(None,), clean_settings=Settings(ignore_index=255)),

@@ -9,7 +9,7 @@ PUBLIC_NAMES = {
     "mask-unreadable", "empty-mask", "full-mask", "tiny-foreground", "shape-mismatch", "multichannel-mask",
     "unexpected-label", "lossy-mask", "image-unreadable", "non-finite-image", "constant-image",
     "no-positive-masks", "high-empty-fraction", "class-imbalance", "label-missing-in-split",
-    "mixed-image-encoding", "no-usable-rows",
+    "mixed-image-encoding", "no-usable-rows", "loader-disagreement",
 }
 FAMILY_PREFIX = {Family.ROWS: "R", Family.MASKS: "M", Family.IMAGES: "I", Family.SPLITS: "S", Family.PIPELINE: "P"}
 

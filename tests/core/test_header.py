@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maskaudit.header import HeaderError, declared, png_damage
+from maskaudit.header import PLAIN, HeaderError, declared, png_damage, traits
 
 FORMATS = ("png", "jpeg", "tiff", "bmp", "webp", "npy", "npz", "nifti")
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "tiff": b"II*\x00", "bmp": b"BM",
@@ -86,3 +86,19 @@ def test_a_zip_bomb_member_is_refused_without_extracting() -> None:
         archive.writestr("mask.npy", header.getvalue() + bytes(50 << 20))
     with pytest.raises(HeaderError, match="inflates to"):
         declared(buffer.getvalue(), "npz", True)
+
+
+@pytest.mark.parametrize("fmt", ["bmp", "npy", "npz", "nifti"])
+def test_formats_without_loader_metadata_have_plain_traits(fmt: str) -> None:
+    assert traits(MAGIC[fmt] + bytes(64), fmt) is PLAIN
+
+
+def test_a_trns_chunk_after_the_image_data_is_not_read() -> None:
+    """tRNS must precede IDAT; the walk stops at the image data, as decoders do."""
+    ok, data = cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))
+    assert ok
+    png = data.tobytes()
+    end = png.rindex(b"IEND") - 4
+    trns = struct.pack(">I", 6) + b"tRNS" + bytes(6) + bytes(4)
+    assert not traits(png[:end] + trns + png[end:], "png").transparency
+    assert traits(png[:33] + trns + png[33:], "png").transparency
