@@ -86,8 +86,11 @@ def run_samples(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if workers > 1 and len(samples) > 1:
-            with ThreadPoolExecutor(max_workers=min(workers, len(samples))) as pool:
+            pool = ThreadPoolExecutor(max_workers=min(workers, len(samples)))
+            try:
                 results = list(pool.map(task, range(len(samples))))
+            finally:  # on an interrupt or an error, samples not yet started are dropped, not run to the end
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
             results = [task(i) for i in range(len(samples))]
     for result in results:
