@@ -15,6 +15,7 @@ import pytest
 
 from maskaudit.cli import run
 from maskaudit.replay import sampling
+from maskaudit.replay.run import PreparedReplay, ReplayOptions
 from tests.replay.dataset import pipeline
 
 COUNTER = "MASKAUDIT_TEST_IMPORT_COUNTER"
@@ -31,11 +32,12 @@ import albumentations as A
 def build():
     return A.Compose([A.HorizontalFlip(p=0.5), A.Lambda(image=lambda image, **kw: image, name="same", p=1.0)])
 """
-PREPROCESS = COUNTING + """
+SCALE = """
 
 def scale(image):
     return image.astype("float32") / 255.0
 """
+PREPROCESS = COUNTING + SCALE
 
 
 def user_modules(folder: Path) -> tuple[str, str]:
@@ -82,3 +84,18 @@ def test_scan_with_replay_decodes_each_sampled_file_once(
     assert sorted(decoded) == sorted({*(f"images/{r}.png" for r in report["pipeline"]["rows"]),
                                       *(f"masks/{r}.png" for r in report["pipeline"]["rows"])})
     assert set(decoded.values()) == {1}
+
+
+def test_one_file_named_by_pipeline_and_preprocess_is_imported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "augment.py"
+    module.write_text(PIPELINE.format(counter=COUNTER, name="augment") + SCALE, encoding="utf-8")
+    counter = tmp_path / "imports.txt"
+    monkeypatch.setenv(COUNTER, str(counter))
+    prepared = PreparedReplay.of(ReplayOptions(f"{module}:build", f"{module}:scale"))
+    assert prepared.preprocess_name == f"{module}:scale" and len(prepared.loaded.compose.transforms) == 2
+    assert counter.read_text(encoding="utf-8").split() == ["augment"]
+    module.write_text(module.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    PreparedReplay.of(ReplayOptions(f"{module}:build", f"{module}:scale"))
+    assert counter.read_text(encoding="utf-8").split() == ["augment", "augment"]
