@@ -44,7 +44,7 @@ def make_dataset(root: Path, rows: int = ROWS, size: int = SIZE) -> list[Any]:
 
 def run_replay_bench() -> dict[str, Any]:
     from maskaudit.api import default_workers
-    from maskaudit.replay.run import ReplayOptions, run_replay
+    from maskaudit.replay.run import PreparedReplay, ReplayOptions, run_replay
     from maskaudit.settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:
@@ -52,7 +52,7 @@ def run_replay_bench() -> dict[str, Any]:
         refs = make_dataset(root)
         options = ReplayOptions(PIPELINE, samples=64, repeats=8, seed=0, workers=default_workers())
         start = time.perf_counter()
-        findings, section = run_replay(refs, root, Settings(), options)
+        findings, section = run_replay(refs, root, Settings(), PreparedReplay.of(options))
         seconds = time.perf_counter() - start
     return {
         "case": "replay 64x8, 10 transforms, 512x512 RGB",

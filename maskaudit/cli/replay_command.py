@@ -35,7 +35,8 @@ def replay(
     select: opt.Select = None,
     ignore: opt.Ignore = None,
     fail_on: opt.FailOnOption = None,
-    workers: int | None = typer.Option(None, "--workers", min=1, help="replay processes (default: all cores)"),
+    workers: int | None = typer.Option(None, "--workers", min=1,
+                                       help="replay threads (default and most: the usable cores)"),
     quiet: opt.Quiet = False,
     config_file: opt.ConfigFile = None,
 ) -> None:
@@ -57,7 +58,7 @@ def replay(
     from maskaudit.replay.standalone import replay_manifest
 
     prepared = prepare_replay(config.pipeline, config.preprocess, config.replay_samples, config.replay_repeats,
-                              config.seed, config.workers)
+                              config.seed, config.workers, config.limits())
     assert prepared is not None
     columns = {key: config.columns.get(key) for key in COLUMN_KEYS}
     out_dir = out if out is not None else default_out_dir(manifest)

@@ -119,7 +119,8 @@ def scan(
         from maskaudit.replay import run as replay_run
 
         replay = replay_run.prepare_replay(config.pipeline, config.preprocess, config.replay_samples,
-                                           config.replay_repeats, config.seed, config.workers)
+                                           config.replay_repeats, config.seed, config.workers,
+                                           config.limits())
     out_dir = out if out is not None else default_out_dir(manifest)
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,9 +65,10 @@ def run_samples(
 ) -> SampleResult:
     """Every sample in its own task with its own copies of the transforms; merged in sample order.
 
-    Worker processes are forked so that they inherit the pipeline, user code included, without pickling it.
+    Tasks run on threads: nothing is forked (a child forked while OpenCV's threads hold a lock can wait on
+    it forever) and the pipeline, user code included, is never pickled. OpenCV and numpy release the GIL
+    in their kernels, so the threads share the cores.
     """
-    global _JOB
     try:
         copy.deepcopy(compose)
     except Exception as exc:  # a transform holding an uncopyable object; training with workers would fail too
@@ -78,32 +78,24 @@ def run_samples(
         source.add(sample.image)
     span = histogram_span(source)
     total = SampleResult([LeafMeasure.spanning(span) for _ in leaves], [StepMeasure() for _ in compose.transforms])
-    _JOB = (compose, leaves, samples, repeats, seed, span)
-    try:
-        if workers > 1 and len(samples) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=min(workers, len(samples)), mp_context=context) as pool:
-                results = list(pool.map(_task, range(len(samples))))
+
+    def task(position: int) -> SampleResult:
+        return _replay_sample(compose, leaves, samples[position], position, repeats, seed, span)
+
+    # The warning filters are process-wide: set once here, never from the tasks.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if workers > 1 and len(samples) > 1:
+            pool = ThreadPoolExecutor(max_workers=min(workers, len(samples)))
+            try:
+                results = list(pool.map(task, range(len(samples))))
+            finally:  # on an interrupt or an error, samples not yet started are dropped, not run to the end
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
-            results = [_task(i) for i in range(len(samples))]
-    finally:
-        _JOB = None
+            results = [task(i) for i in range(len(samples))]
     for result in results:
         total.merge(result)
     return total
-
-
-_JOB: tuple[
-    A.Compose, Sequence[tuple[Leaf, A.BasicTransform]], Sequence[Sample], int, int, tuple[float, float] | None
-] | None = None
-
-
-def _task(position: int) -> SampleResult:
-    assert _JOB is not None
-    compose, leaves, samples, repeats, seed, span = _JOB
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _replay_sample(compose, leaves, samples[position], position, repeats, seed, span)
 
 
 def _seed(*parts: int) -> int:

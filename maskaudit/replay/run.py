@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +14,13 @@ from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.errors import UsageError
 from maskaudit.findings import Finding
 from maskaudit.judge import active_checks, sort_key, stamp
+from maskaudit.limits import Limits
 from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
-from maskaudit.replay.engine import SampleResult, run_samples
+from maskaudit.replay.engine import Sample, SampleResult, run_samples
 from maskaudit.replay.flatten import flatten
 from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.measures import leaf_record
-from maskaudit.replay.preprocess import parse_preprocess
+from maskaudit.replay.preprocess import Preprocess, parse_preprocess
 from maskaudit.replay.record import ReplayFacts, TransformFacts
 from maskaudit.replay.sampling import RowRef, load_samples, stratified
 from maskaudit.replay.section import pipeline_section
@@ -41,6 +42,7 @@ class ReplayOptions:
     repeats: int = DEFAULT_REPEATS
     seed: int = DEFAULT_SEED
     workers: int = 1
+    limits: Limits = field(default_factory=Limits)
 
     def validate(self) -> None:
         if self.samples < 1:
@@ -79,14 +81,31 @@ def known_keys(compose: A.Compose) -> set[str]:
     return keys | {"image", "mask"} | set((getattr(compose, "additional_targets", {}) or {}).keys())
 
 
+@dataclass(frozen=True)
+class PreparedReplay:
+    """Options checked, the pipeline loaded and --preprocess imported, once and before any file is scanned:
+    usage errors come first, and user code runs once per run."""
+
+    options: ReplayOptions
+    loaded: LoadedPipeline
+    preprocess_name: str
+    preprocess: Preprocess
+
+    @classmethod
+    def of(cls, options: ReplayOptions) -> PreparedReplay:
+        options.validate()
+        preprocess_name, preprocess = parse_preprocess(options.preprocess)
+        return cls(options, load_pipeline(options.pipeline), preprocess_name, preprocess)
+
+
 def measure_pipeline(
-    loaded: LoadedPipeline, rows: Sequence[RowRef], root: Path, options: ReplayOptions
-) -> ReplayFacts:
-    """The replay facts of a pipeline on sampled rows: measurements only, no judgement."""
-    options.validate()
-    preprocess_name, preprocess = parse_preprocess(options.preprocess)
+    replay: PreparedReplay, rows: Sequence[RowRef], root: Path
+) -> tuple[ReplayFacts, list[Sample]]:
+    """The replay facts of a pipeline on sampled rows (measurements only, no judgement), and the samples
+    it decoded, in row order."""
+    options, loaded = replay.options, replay.loaded
     refs = stratified(rows, options.samples, options.seed)
-    samples, skipped = load_samples(refs, root, preprocess)
+    samples, skipped = load_samples(refs, root, replay.preprocess, options.limits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         leaves = flatten(loaded.compose, loaded.lost_lambdas)
@@ -97,8 +116,8 @@ def measure_pipeline(
     notes = [*loaded.notes, *static_notes(loaded.compose, [leaf for leaf, _ in leaves]), *skipped[:20]]
     if not samples:
         notes.append("no row could be replayed: no readable image among the sampled rows")
-    return ReplayFacts(
-        spec=loaded.spec, kind=loaded.kind, preprocess=preprocess_name, samples=len(samples),
+    facts = ReplayFacts(
+        spec=loaded.spec, kind=loaded.kind, preprocess=replay.preprocess_name, samples=len(samples),
         repeats=options.repeats, seed=options.seed,
         transforms=tuple(TransformFacts(leaf, leaf_record(measure))
                          for (leaf, _), measure in zip(leaves, result.leaves, strict=True)),
@@ -108,6 +127,7 @@ def measure_pipeline(
         keys=tuple(sorted(known_keys(loaded.compose))), notes=tuple(notes),
         rows=tuple(sample.row for sample in samples),
     )
+    return facts, samples
 
 
 def _step(index: int, names: list[str], result: SampleResult) -> dict[str, Any]:
@@ -126,63 +146,54 @@ def judge_replay(facts: ReplayFacts, settings: Settings) -> list[Finding]:
 
 
 def run_replay(
-    rows: Sequence[RowRef], root: Path, settings: Settings, options: ReplayOptions,
-    loaded: LoadedPipeline | None = None,
+    rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
 ) -> tuple[list[Finding], dict[str, Any]]:
     """Pipeline findings and the report's `pipeline` section."""
-    loaded = loaded or load_pipeline(options.pipeline)
-    facts = measure_pipeline(loaded, rows, root, options)
+    findings, section, _ = _replay(rows, root, settings, replay)
+    return findings, section
+
+
+def _replay(
+    rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
+) -> tuple[list[Finding], dict[str, Any], list[Sample]]:
+    facts, samples = measure_pipeline(replay, rows, root)
     findings = judge_replay(facts, settings)
-    return findings, pipeline_section(facts, findings)
-
-
-@dataclass(frozen=True)
-class PreparedReplay:
-    """Options checked and the pipeline loaded, before any file is scanned: usage errors come first."""
-
-    options: ReplayOptions
-    loaded: LoadedPipeline
+    return findings, pipeline_section(facts, findings), samples
 
 
 def prepare_replay(
     pipeline: str | None, preprocess: str | None = None, samples: int | None = None, repeats: int | None = None,
-    seed: int | None = None, workers: int | None = None,
+    seed: int | None = None, workers: int | None = None, limits: Limits = Limits(),
 ) -> PreparedReplay | None:
     """None without --pipeline; otherwise the validated options (defaults where a value is None) and the pipeline."""
     if pipeline is None:
         return None
     from maskaudit.api import default_workers
 
-    options = ReplayOptions(
+    return PreparedReplay.of(ReplayOptions(
         pipeline,
         preprocess if preprocess is not None else DEFAULT_PREPROCESS,
         samples if samples is not None else DEFAULT_SAMPLES,
         repeats if repeats is not None else DEFAULT_REPEATS,
         seed if seed is not None else DEFAULT_SEED,
-        workers or default_workers(),
-    )
-    options.validate()
-    parse_preprocess(options.preprocess)
-    return PreparedReplay(options, load_pipeline(pipeline))
+        min(workers or default_workers(), default_workers()),
+        limits,
+    ))
 
 
 def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> AuditRun:
     """A finished scan with the replay added: pipeline findings merged and the section attached."""
     rows = [RowRef(f.row, f.split, f.image_path, f.mask_path)
             for f in run.facts if f.row not in run.dropped and f.image is not None]
-    root = Path(run.report.manifest.root)
-    findings, section = run_replay(rows, root, settings, replay.options, replay.loaded)
+    findings, section, samples = _replay(rows, Path(run.report.manifest.root), settings, replay)
     merged = tuple(sorted((*run.report.findings, *findings), key=sort_key))
     identities = {f.row: f.identity for f in run.facts}
     return replace(run, report=replace(run.report, findings=merged, pipeline=section),
-                   replay_thumbnails=sample_pictures(section, rows, root, replay, identities))
+                   replay_thumbnails=sample_pictures(samples, replay, identities))
 
 
-def sample_pictures(section: Mapping[str, Any], rows: Sequence[RowRef], root: Path, replay: PreparedReplay,
+def sample_pictures(samples: Sequence[Sample], replay: PreparedReplay,
                     identities: Mapping[int, str]) -> dict[str, dict[str, Any]]:
-    """Pictures of the first replayed rows before and after one draw, from the pipeline already loaded."""
-    by_row = {ref.row: ref for ref in rows}
-    refs = [by_row[number] for number in section.get("rows", [])[:REPLAY_SAMPLES] if number in by_row]
-    _, preprocess = parse_preprocess(replay.options.preprocess)
-    samples, _ = load_samples(refs, root, preprocess)
-    return replay_thumbnails(replay.loaded.compose, samples, replay.options.seed, identities)
+    """Pictures of the first replayed rows before and after one draw, from the samples and the pipeline the
+    replay already has: nothing is decoded or imported again."""
+    return replay_thumbnails(replay.loaded.compose, samples[:REPLAY_SAMPLES], replay.options.seed, identities)

@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import albumentations as A
@@ -104,22 +105,38 @@ def import_location(option: str, location: str) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if location.endswith(".py"):
-                path = Path(location)
-                if not path.is_file():
-                    raise UsageError(f"{option}: file {location} does not exist")
-                module_name = f"maskaudit_user_{path.stem}"
-                loader_spec = importlib.util.spec_from_file_location(module_name, path)
-                if loader_spec is None or loader_spec.loader is None:
-                    raise UsageError(f"{option}: cannot import {location}")
-                module = importlib.util.module_from_spec(loader_spec)
-                sys.modules[module_name] = module
-                loader_spec.loader.exec_module(module)
-                return module
+                return _import_file(option, location)
             return importlib.import_module(location)
     except UsageError:
         raise
     except Exception as exc:  # user code may raise anything on import
         raise UsageError(f"{option}: cannot import {location} ({_one_line(exc)})") from None
+
+
+# A file named by --pipeline and --preprocess alike, or by two runs in one process, is imported once,
+# as `import` does for a dotted module; a file changed on disk since is imported again.
+_FILE_MODULES: dict[Path, tuple[tuple[int, int], ModuleType]] = {}
+
+
+def _import_file(option: str, location: str) -> ModuleType:
+    path = Path(location)
+    if not path.is_file():
+        raise UsageError(f"{option}: file {location} does not exist")
+    key = path.resolve()
+    status = key.stat()
+    stamp = (status.st_mtime_ns, status.st_size)
+    known = _FILE_MODULES.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    module_name = f"maskaudit_user_{path.stem}"
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise UsageError(f"{option}: cannot import {location}")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[module_name] = module
+    loader_spec.loader.exec_module(module)
+    _FILE_MODULES[key] = (stamp, module)
+    return module
 
 
 def _as_compose(spec: str, target: Any) -> A.Compose:

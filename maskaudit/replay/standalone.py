@@ -21,7 +21,7 @@ def replay_manifest(
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     refs = [RowRef(spec.row, spec.split, spec.image_path, spec.mask_path) for spec in iter_specs(manifest, chosen)]
-    findings, section = run_replay(refs, base, settings, replay.options, replay.loaded)
+    findings, section = run_replay(refs, base, settings, replay)
     return Report(
         manifest=ManifestInfo(
             path=str(manifest_path), format=manifest.kind, rows=len(refs), content_hash=manifest.content_hash(),

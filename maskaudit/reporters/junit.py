@@ -56,6 +56,16 @@ def _listing(findings: Sequence[Finding]) -> str:
     return clean("\n".join(lines))
 
 
+def _split(findings: Sequence[Finding], threshold: Severity | None) -> tuple[list[Finding], list[Finding]]:
+    """The new findings at or above the threshold, and the rest; one pass, order kept."""
+    blocking: list[Finding] = []
+    others: list[Finding] = []
+    for finding in findings:
+        fails = threshold is not None and not finding.baselined and finding.severity >= threshold
+        (blocking if fails else others).append(finding)
+    return blocking, others
+
+
 def render_junit(report: Report) -> str:
     threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(report.fail_on)
     grouped: dict[str, list[Finding]] = defaultdict(list)
@@ -67,9 +77,8 @@ def render_junit(report: Report) -> str:
     cases, failures = [], 0
     for code, name in [(c.code, c.name) for c in checks] + [(grouped[n][0].code, n) for n in extra]:
         findings = grouped.get(name, [])
-        blocking = [f for f in findings if threshold is not None and not f.baselined and f.severity >= threshold]
+        blocking, others = _split(findings, threshold)
         attrs = f"classname={quoteattr('maskaudit.' + name)} name={quoteattr(f'{code} {name}')}"
-        others = [f for f in findings if f not in blocking]
         if blocking:
             failures += 1
             message = f"{len(blocking)} new finding(s) at or above {report.fail_on}"

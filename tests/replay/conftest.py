@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from maskaudit.findings import Finding
-from maskaudit.replay.run import ReplayOptions, run_replay
+from maskaudit.replay.run import PreparedReplay, ReplayOptions, run_replay
 from maskaudit.replay.sampling import RowRef
 from maskaudit.settings import Settings
 from tests.replay.dataset import make_dataset
@@ -40,6 +40,6 @@ def replay(datasets: dict[str, Path]) -> Replay:
             samples: int = 8, repeats: int = 4, seed: int = 0) -> tuple[list[Finding], dict[str, Any]]:
         manifest = datasets[data]
         options = ReplayOptions(spec, preprocess, samples, repeats, seed, workers=1)
-        return run_replay(refs_of(manifest), manifest.parent, settings or Settings(), options)
+        return run_replay(refs_of(manifest), manifest.parent, settings or Settings(), PreparedReplay.of(options))
 
     return run

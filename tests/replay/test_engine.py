@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import albumentations as A
 import cv2
 import numpy as np
+import pytest
 
+from maskaudit.findings import Finding
 from maskaudit.replay.engine import reseed
 from maskaudit.replay.flatten import flatten
 from maskaudit.replay.probe import alignment, probe_pair
-from maskaudit.replay.run import static_notes
+from maskaudit.replay.run import PreparedReplay, ReplayOptions, run_replay, static_notes
+from maskaudit.settings import Settings
+from tests.replay.conftest import refs_of
+from tests.replay.dataset import pipeline
 
 CORNER = {0: "none", 3: "horizontal", 12: "vertical", 15: "both"}
 
@@ -76,3 +84,21 @@ def test_static_notes_name_ignored_arguments_and_mask_keys() -> None:
     assert any("not strict" in n for n in notes)
     strict = A.Compose([A.HorizontalFlip(p=0.5)], strict=True)
     assert static_notes(strict, [leaf for leaf, _ in flatten(strict)]) == []
+
+
+def test_replay_on_several_workers_never_forks_and_matches_one_worker(
+    datasets: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = datasets["zscore"]
+
+    def replayed(workers: int) -> tuple[list[Finding], dict[str, Any]]:
+        options = ReplayOptions(pipeline("clip_then_gamma"), samples=6, repeats=3, seed=5, workers=workers)
+        return run_replay(refs_of(manifest), manifest.parent, Settings(), PreparedReplay.of(options))
+
+    def no_fork() -> int:
+        raise AssertionError("the replay forked")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    findings, section = replayed(2)
+    assert section["samples"] == 6 and findings
+    assert (findings, section) == replayed(1)

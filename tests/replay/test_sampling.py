@@ -61,3 +61,18 @@ def test_user_preprocess_is_imported_and_its_errors_are_usage_errors(tmp_path: P
     broken = parse_preprocess(f"{module}:broken")[1]
     with pytest.raises(UsageError, match="broken\\(\\) raised ValueError"):
         broken(np.zeros((2, 2)))
+
+
+def test_samples_are_loaded_within_the_scan_limits(tmp_path: Path) -> None:
+    import cv2
+
+    from maskaudit.limits import Limits
+    from maskaudit.replay.sampling import load_samples
+
+    cv2.imwrite(str(tmp_path / "i.png"), np.zeros((40, 50), np.uint8))
+    cv2.imwrite(str(tmp_path / "m.png"), np.zeros((40, 50), np.uint8))
+    refs = [RowRef(0, None, "i.png", "m.png")]
+    samples, skipped = load_samples(refs, tmp_path, lambda a: a)
+    assert [s.image.shape for s in samples] == [(40, 50)] and skipped == []
+    samples, skipped = load_samples(refs, tmp_path, lambda a: a, Limits(max_pixels=1000))
+    assert samples == [] and len(skipped) == 1 and "--max-pixels" in skipped[0]

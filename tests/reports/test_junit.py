@@ -6,8 +6,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
+from maskaudit.checks.registry import find_check
 from maskaudit.cli.report_command import load_report
-from maskaudit.reporters.junit import render_junit
+from maskaudit.findings import Finding, Severity
+from maskaudit.report import ManifestInfo, Report
+from maskaudit.reporters.junit import LISTED, render_junit
 
 
 def failures(xml: str) -> list[str]:
@@ -46,3 +49,46 @@ def test_selected_checks_only(demo_out: Path) -> None:
     findings = tuple(f for f in report.findings if f.check in {"empty-mask", "shape-mismatch"})
     root = ET.fromstring(render_junit(replace(report, settings=settings, findings=findings)))
     assert [c.get("name") for c in root.iter("testcase")] == ["M002 empty-mask", "M005 shape-mismatch"]
+
+
+def test_many_findings_keep_counts_listing_and_failures() -> None:
+    empty, mismatch, tiny = (find_check(name) for name in ("empty-mask", "shape-mismatch", "tiny-foreground"))
+    assert empty is not None and mismatch is not None and tiny is not None
+    rows = 6000
+    findings = tuple(
+        Finding(code=check.code, check=check.name, severity=severity, message=f"defect {i}", row=i,
+                baselined=i % 4 == 0)
+        for i in range(rows)
+        for check, severity in [(empty, Severity.WARNING) if i % 2 else (mismatch, Severity.ERROR)]
+    ) + tuple(Finding(code=tiny.code, check=tiny.name, severity=Severity.INFO, message=f"small {i}", row=i)
+              for i in range(LISTED + 7))
+    report = Report(
+        manifest=ManifestInfo(path="m.csv", format="csv", rows=rows, content_hash="", columns={}, root="."),
+        settings={"select": ["empty-mask", "shape-mismatch", "tiny-foreground"]}, findings=findings,
+        rows_kept=rows, rows_dropped=0, splits={}, fail_on="warning",
+    )
+    root = ET.fromstring(render_junit(report))
+    cases = {str(c.get("classname")): c for c in root.iter("testcase")}
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+    # empty-mask: odd rows, warnings; every fourth row is baselined, and rows i % 4 == 0 are even rows
+    empty_failure = cases["maskaudit.empty-mask"].find("failure")
+    assert empty_failure is not None
+    assert empty_failure.get("message") == f"{rows // 2} new finding(s) at or above warning"
+    assert cases["maskaudit.empty-mask"].find("system-out") is None
+    # shape-mismatch: even rows, errors; half of them (i % 4 == 0) baselined, listed apart from the failure
+    mismatch_case = cases["maskaudit.shape-mismatch"]
+    failure, listed = mismatch_case.find("failure"), mismatch_case.find("system-out")
+    assert failure is not None and listed is not None
+    assert failure.get("message") == f"{rows // 4} new finding(s) at or above warning"
+    failure_lines = (failure.text or "").splitlines()
+    assert len(failure_lines) == LISTED + 1 and failure_lines[-1] == f"... {rows // 4 - LISTED} more in report.json"
+    assert all("(baselined)" not in line for line in failure_lines)
+    assert failure_lines[0] == "error: row 2: defect 2" and failure_lines[1] == "error: row 6: defect 6"
+    listed_lines = (listed.text or "").splitlines()
+    assert listed_lines[0] == "error: row 0: defect 0 (baselined)" and listed_lines[1].startswith("error: row 4:")
+    assert listed_lines[-1] == f"... {rows // 4 - LISTED} more in report.json"
+    # tiny-foreground: info never fails, listing still cut
+    tiny_case = cases["maskaudit.tiny-foreground"]
+    tiny_out = tiny_case.find("system-out")
+    assert tiny_case.find("failure") is None and tiny_out is not None
+    assert (tiny_out.text or "").splitlines()[-1] == "... 7 more in report.json"
