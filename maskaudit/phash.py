@@ -1,6 +1,6 @@
 """A perceptual hash of a decoded picture: equal for re-encodings of one photograph, far apart for others.
 
-The picture is area-averaged to 32x32 grey, transformed with a 2-D DCT, and the 63 lowest-frequency AC
+The picture is turned to luma and area-averaged to 32x32, transformed with a 2-D DCT, and the 63 lowest-frequency AC
 coefficients (the top-left 8x8 block without its DC term) are compared with their median: one bit each.
 The DC term carries brightness, not structure, so bit 63 is always 0 and distances run from 0 to 63.
 Re-encoding (PNG to JPEG, JPEG at another quality) moves a few coefficients across the median at most.
@@ -19,6 +19,7 @@ BLOCK = 8
 BITS = BLOCK * BLOCK - 1
 _WEIGHTS = (1 << np.arange(BITS, dtype=np.uint64)).astype(np.uint64)
 _RESIZABLE = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
+_GREYABLE = (np.uint8, np.uint16, np.float32)
 FLAT = 1e-6  # AC energy (relative to the mean level) below which a picture has no structure to hash
 
 
@@ -35,6 +36,9 @@ def perceptual_hash(array: NDArray[Any]) -> int | None:
         array = array.astype(np.float32).mean(axis=2)
     if not array.flags.c_contiguous:
         array = np.ascontiguousarray(array)
+    if array.ndim == 3 and array.shape[2] in (3, 4) and array.dtype in _GREYABLE:
+        # luma first: one channel to average instead of three, half the cost on a colour photo; alpha dropped
+        array = cv2.cvtColor(array, cv2.COLOR_RGB2GRAY if array.shape[2] == 3 else cv2.COLOR_RGBA2GRAY)
     small = cv2.resize(array, (SIDE, SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
     if small.ndim == 3:
         small = small[..., :3].mean(axis=2) if small.shape[2] == 4 else small.mean(axis=2)  # alpha is no picture
