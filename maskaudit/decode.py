@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import io
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
+import xxhash
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -36,6 +37,7 @@ class Decoded:
     channels_first: bool = False
     volume: bool = False
     traits: Traits = PLAIN  # what the header says loaders differ on; the loading layer fills it in
+    file_hash: str = ""  # xxh3-128 of the file's bytes: byte-identical copies share it
 
 
 # OpenCV 4.10 and later decode colour JPEGs to RGB directly; IMREAD_UNCHANGED ignores EXIF orientation, so do we
@@ -71,6 +73,10 @@ def decode_bytes(
     data: Bytes, name: str, prefer: tuple[str, ...] = ("mask", "label", "seg"), max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Decoded:
     """Decode a whole file's bytes (the loader has checked the declared size against the limits)."""
+    return replace(_decode(data, name, prefer, max_pixels), file_hash=xxhash.xxh3_128_hexdigest(data))
+
+
+def _decode(data: Bytes, name: str, prefer: tuple[str, ...], max_pixels: int) -> Decoded:
     array: NDArray[Any]
     if not data:
         raise DecodeError("file is empty (0 bytes)")

@@ -42,9 +42,10 @@ class Problem:
 class MaskFacts:
     """A decoded mask, reduced to its label histogram and shape.
 
-    ``values``/``counts`` is the histogram of the (single-channel) label map. For a colour-coded mask
-    whose channels differ, ``colors``/``color_counts`` hold its most frequent RGB(A) colours instead and
-    ``values`` is empty.
+    ``values``/``counts`` is the histogram of the (single-channel) label map: its MAX_VALUES most frequent
+    values when it holds more. For a colour-coded mask whose channels differ, ``colors``/``color_counts``
+    hold its most frequent RGB(A) colours instead and ``values`` is empty. Totals never come from those
+    capped lists: the ``*_pixels`` fields are exact counts over every pixel, whatever the number of values.
     """
 
     format: str
@@ -56,6 +57,12 @@ class MaskFacts:
     counts: tuple[int, ...]
     distinct: int
     content_hash: str
+    # exact counts over every pixel (a colour mask's background is all colour channels 0)
+    zero_pixels: int
+    nan_pixels: int
+    fractional_pixels: int  # finite non-integer values of a float mask
+    void_pixels: int  # the value 255
+    dtype_max_pixels: int  # the integer dtype's largest value (255 for uint8, 65535 for uint16); 0 for floats
     colors: tuple[tuple[int, ...], ...] = ()
     color_counts: tuple[int, ...] = ()
     # what the header says loaders differ on (EXIF orientation, palette, tRNS, CMYK)
@@ -69,17 +76,45 @@ class MaskFacts:
         return total
 
     @property
+    def capped(self) -> bool:
+        """True when the histogram keeps only the most frequent of the mask's values."""
+        return self.distinct > len(self.values)
+
+    @property
     def is_multichannel(self) -> bool:
         return bool(self.colors)
 
     def histogram(self) -> dict[float, int]:
         return dict(zip(self.values, self.counts, strict=True))
 
+    def ignored(self, ignore_index: float | None) -> int:
+        """Pixels holding the ignore index: exact for 255, the dtype maximum, and any value the histogram
+        keeps. Only an ignore index that is none of these, in a mask with more than MAX_VALUES distinct
+        values (a picture, not a label map), counts as 0."""
+        if ignore_index is None or self.is_multichannel:
+            return 0
+        if ignore_index == 0:
+            return self.zero_pixels
+        if ignore_index != ignore_index:
+            return self.nan_pixels
+        if ignore_index == 255:
+            return self.void_pixels
+        if self.dtype_max_pixels and ignore_index == self.dtype_maximum:
+            return self.dtype_max_pixels
+        return next((c for v, c in zip(self.values, self.counts, strict=True) if v == ignore_index), 0)
+
+    @property
+    def dtype_maximum(self) -> float | None:
+        bounds = _INTEGER_MAX.get(self.dtype)
+        return None if bounds is None else float(bounds)
+
+    def labelled(self, ignore_index: float | None) -> int:
+        """Pixels that are not the ignore index: what a loss is computed over."""
+        return self.pixels - self.ignored(ignore_index)
+
     def foreground(self, ignore_index: float | None) -> int:
-        """Pixels that are neither background (0) nor the ignore index."""
-        if self.is_multichannel:
-            return sum(c for color, c in zip(self.colors, self.color_counts, strict=True) if any(color[:3]))
-        return sum(c for v, c in zip(self.values, self.counts, strict=True) if v != 0 and v != ignore_index)
+        """Pixels that are neither background (0) nor the ignore index: exact, whatever the number of values."""
+        return self.pixels - self.zero_pixels - (self.ignored(ignore_index) if ignore_index != 0 else 0)
 
     def labels(self, ignore_index: float | None) -> tuple[float, ...]:
         return tuple(v for v in self.values if v != ignore_index)
@@ -97,6 +132,11 @@ class MaskFacts:
             "colors": [list(c) for c in self.colors],
             "color_counts": list(self.color_counts),
             **traits_dict(self.traits),
+            "zero_pixels": self.zero_pixels,
+            "nan_pixels": self.nan_pixels,
+            "fractional_pixels": self.fractional_pixels,
+            "void_pixels": self.void_pixels,
+            "dtype_max_pixels": self.dtype_max_pixels,
         }
 
 
@@ -118,6 +158,10 @@ class ImageFacts:
     content_hash: str
     # what the header says loaders differ on (EXIF orientation, palette, tRNS, CMYK)
     traits: Traits = PLAIN
+    # near-duplicate matching: a 64-bit perceptual hash (None for volumes, flat or non-finite pictures) and a
+    # digest of the file's bytes (exact copies)
+    phash: int | None = None
+    file_hash: str = ""
 
     @property
     def encoding(self) -> Encoding:
@@ -142,6 +186,8 @@ class ImageFacts:
             "encoding": self.encoding.value,
             "content_hash": self.content_hash,
             **traits_dict(self.traits),
+            "phash": None if self.phash is None else f"{self.phash:016x}",
+            "file_hash": self.file_hash,
         }
 
 
@@ -179,6 +225,10 @@ def traits_dict(traits: Traits) -> dict[str, Any]:
     shown: dict[str, Any] = {"orientation": traits.orientation} if traits.orientation != 1 else {}
     shown.update({name: True for name in ("palette", "transparency", "cmyk", "upright") if getattr(traits, name)})
     return shown
+
+
+_INTEGER_MAX = {"uint8": 255, "uint16": 65535, "uint32": 2**32 - 1, "int8": 127, "int16": 32767,
+                "int32": 2**31 - 1, "uint64": 2**64 - 1, "int64": 2**63 - 1}
 
 
 def classify_encoding(dtype: str, minimum: float, maximum: float, mean: float, std: float) -> Encoding:

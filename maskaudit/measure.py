@@ -7,7 +7,7 @@ pixels here is chosen to cost a small fraction of that.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from maskaudit.decode import Decoded
 from maskaudit.facts import ImageFacts, MaskFacts
 from maskaudit.interning import shared
+from maskaudit.phash import perceptual_hash
 
 MAX_VALUES = 1024
 MAX_COLORS = 16
@@ -70,7 +71,7 @@ def measure_mask(decoded: Decoded) -> MaskFacts:
         if _channels_equal(color_channels):
             array = color_channels[..., 0]
         else:
-            colors, color_counts, distinct = _colors(color_channels)
+            colors, color_counts, distinct, black = _colors(color_channels)
             return MaskFacts(
                 format=decoded.format,
                 shape=_shape(decoded),
@@ -81,54 +82,107 @@ def measure_mask(decoded: Decoded) -> MaskFacts:
                 counts=(),
                 distinct=distinct,
                 content_hash=digest,
+                zero_pixels=black,
+                nan_pixels=0,
+                fractional_pixels=0,
+                void_pixels=0,
+                dtype_max_pixels=0,
                 colors=colors,
                 color_counts=color_counts,
             )
-    values, counts, distinct = label_histogram(array)
+    found = label_histogram(array)
     return MaskFacts(
         format=decoded.format,
         shape=_shape(decoded),
         spatial=spatial,
         dtype=_dtype(decoded),
         channels=channels,
-        values=values,
-        counts=counts,
-        distinct=distinct,
+        values=found.values,
+        counts=found.counts,
+        distinct=found.distinct,
         content_hash=digest,
+        zero_pixels=found.zero,
+        nan_pixels=found.nan,
+        fractional_pixels=found.fractional,
+        void_pixels=found.void,
+        dtype_max_pixels=found.dtype_max,
     )
 
 
-def label_histogram(array: NDArray[Any]) -> tuple[tuple[float, ...], tuple[int, ...], int]:
+class Histogram(NamedTuple):
+    """A label map's (capped) histogram, and exact counts taken from the full one before capping."""
+
+    values: tuple[float, ...]
+    counts: tuple[int, ...]
+    distinct: int
+    zero: int = 0
+    nan: int = 0
+    fractional: int = 0
+    void: int = 0  # the value 255
+    dtype_max: int = 0  # an integer dtype's largest value
+
+
+def label_histogram(array: NDArray[Any]) -> Histogram:
     """Distinct values and their pixel counts; at most MAX_VALUES of the most frequent are kept."""
     if array.dtype == np.bool_:
         array = array.view(np.uint8)
+        top: float | None = None
+    else:
+        top = float(np.iinfo(array.dtype).max) if array.dtype.kind in "ui" else None
     if array.dtype == np.uint8 and array.ndim == 2:
         if not cv2.hasNonZero(array):
-            return (0.0,), (int(array.size),), 1
+            return Histogram((0.0,), (int(array.size),), 1, zero=int(array.size))
         if array.flags.c_contiguous:
             few = _few_values(array)
             if few is not None:
-                return shared(_LABEL_SETS, few[0]), few[1], few[2]
+                return _small(shared(_LABEL_SETS, few[0]), few[1], top)
         hist = cv2.calcHist([array], [0], None, [256], [0, 256]).ravel()
         nonzero = np.flatnonzero(hist)
         packed = _pack(nonzero.astype(np.float64), hist[nonzero].astype(np.int64))
-        return shared(_LABEL_SETS, packed[0]), packed[1], packed[2]
+        return _small(shared(_LABEL_SETS, packed[0]), packed[1], top)
     if array.dtype.kind in "ui" and array.dtype.itemsize <= 2:
         flat = array.ravel().astype(np.int64) if array.dtype.kind == "i" else array.ravel()
-        low = int(flat.min()) if array.dtype.kind == "i" else 0
+        low = min(int(flat.min()), 0) if array.dtype.kind == "i" else 0
         counts = np.bincount(flat - low if low < 0 else flat)
+
+        def at(value: float | None) -> int:
+            index = None if value is None else int(value) - low
+            return int(counts[index]) if index is not None and 0 <= index < counts.size else 0
+
         nonzero = np.flatnonzero(counts)
-        return _pack(nonzero.astype(np.float64) + min(low, 0), counts[nonzero].astype(np.int64))
+        packed = _pack(nonzero.astype(np.float64) + low, counts[nonzero].astype(np.int64))
+        return Histogram(*packed, zero=at(0), void=at(255), dtype_max=at(top))
     values, counts = np.unique(array.ravel(), return_counts=True)
+    totals = _exact(values.astype(np.float64), counts.astype(np.int64), top)
     if values.dtype.kind == "f":
         keep = ~np.isnan(values)
-        nan = int(counts[~keep].sum())
         values, counts = values[keep], counts[keep]
         packed = _pack(values.astype(np.float64), counts.astype(np.int64))
-        if nan:
-            return (*packed[0], math.nan), (*packed[1], nan), packed[2] + 1
-        return packed
-    return _pack(values.astype(np.float64), counts.astype(np.int64))
+        if totals.nan:
+            packed = (*packed[0], math.nan), (*packed[1], totals.nan), packed[2] + 1
+        return totals._replace(values=packed[0], counts=packed[1], distinct=packed[2])
+    packed = _pack(values.astype(np.float64), counts.astype(np.int64))
+    return totals._replace(values=packed[0], counts=packed[1], distinct=packed[2])
+
+
+def _small(values: tuple[float, ...], counts: tuple[int, ...], top: float | None) -> Histogram:
+    """An uncapped integer histogram, with its exact counts read from it."""
+    found = dict(zip(values, counts, strict=True))
+    return Histogram(values, counts, len(values), zero=found.get(0.0, 0), void=found.get(255.0, 0),
+                     dtype_max=found.get(top, 0) if top is not None else 0)
+
+
+def _exact(values: NDArray[np.float64], counts: NDArray[np.int64], top: float | None) -> Histogram:
+    """Exact counts from a full histogram (every distinct value), before it is capped."""
+    finite = np.isfinite(values)
+    return Histogram(
+        (), (), 0,
+        zero=int(counts[values == 0].sum()),
+        nan=int(counts[np.isnan(values)].sum()),
+        fractional=int(counts[finite & (values != np.floor(values))].sum()),
+        void=int(counts[values == 255].sum()),
+        dtype_max=int(counts[values == top].sum()) if top is not None else 0,
+    )
 
 
 def _few_values(array: NDArray[Any]) -> tuple[tuple[float, ...], tuple[int, ...], int] | None:
@@ -185,14 +239,18 @@ def _channels_equal(array: NDArray[Any]) -> bool:
     return all(np.array_equal(first, array[..., c]) for c in range(1, array.shape[-1]))
 
 
-def _colors(array: NDArray[Any]) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int]:
+def _colors(array: NDArray[Any]) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int, int]:
+    """The most frequent colours and their counts, the number of colours, and the exact count of pixels whose
+    colour channels are all 0."""
     flat = array.reshape(-1, array.shape[-1])
     colors, counts = np.unique(flat, axis=0, return_counts=True)
     order = np.argsort(counts, kind="stable")[::-1][:MAX_COLORS]
+    black = int(counts[~colors[:, :3].any(axis=1)].sum())
     return (
         tuple(tuple(int(v) for v in colors[i]) for i in order),
         tuple(int(counts[i]) for i in order),
         int(colors.shape[0]),
+        black,
     )
 
 
@@ -213,6 +271,8 @@ def measure_image(decoded: Decoded) -> ImageFacts:
         nan=nan,
         inf=inf,
         content_hash=digest,
+        phash=None if decoded.volume or nan or inf else perceptual_hash(array),
+        file_hash=decoded.file_hash,
     )
 
 

@@ -278,6 +278,8 @@ def write_facts(facts: Sequence[RowFacts], findings: Sequence[Finding], dropped:
             "image_inf": image.inf if image else None,
             "image_encoding": image.encoding.value if image else None,
             "image_hash": image.content_hash if image else None,
+            "image_phash": f"{image.phash:016x}" if image and image.phash is not None else None,
+            "image_file_hash": image.file_hash if image else None,
             "image_problem": row.image_problem.message if row.image_problem else None,
             "image_outside_root": row.image_outside_root,
             "mask_outside_root": row.mask_outside_root,
@@ -300,7 +302,8 @@ FACT_COLUMNS: dict[str, pa.DataType] = {
     "image_format": pa.string(), "image_shape": pa.list_(pa.int64()), "image_dtype": pa.string(),
     "image_channels": pa.int64(), "image_min": pa.float64(), "image_max": pa.float64(),
     "image_mean": pa.float64(), "image_std": pa.float64(), "image_nan": pa.int64(), "image_inf": pa.int64(),
-    "image_encoding": pa.string(), "image_hash": pa.string(), "image_problem": pa.string(),
+    "image_encoding": pa.string(), "image_hash": pa.string(), "image_phash": pa.string(),
+    "image_file_hash": pa.string(), "image_problem": pa.string(),
     "image_outside_root": pa.string(), "mask_outside_root": pa.string(),
     "findings": pa.list_(pa.string()), "dropped": pa.bool_(),
 }

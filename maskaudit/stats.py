@@ -99,11 +99,10 @@ def split_stats(rows: Sequence[RowFacts], ignore_index: float | None) -> SplitSt
             foreground = mask.foreground(ignore_index)
             if foreground == 0:
                 empty += 1
-            labelled = 0
             for value, count in zip(mask.values, mask.counts, strict=True):
                 if value != ignore_index and value == value:
                     label_pixels[value] += count
-                    labelled += count
+            labelled = mask.labelled(ignore_index)
             shares.append(foreground / labelled if labelled else 0.0)
         image = row.image
         if image is not None:

@@ -59,10 +59,9 @@ def looks_like_image(mask: MaskFacts) -> str | None:
         if sum(sorted(mask.color_counts, reverse=True)[:IMAGE_TOP_VALUES]) < half:
             return f"{mask.distinct} distinct colours, none of them dominant"
         return None
-    fractional = [(v, c) for v, c in zip(mask.values, mask.counts, strict=True)
-                  if v == v and not float(v).is_integer()]
-    if len(fractional) >= IMAGE_VALUES and sum(c for _, c in fractional) >= IMAGE_FRACTION_SHARE * mask.pixels:
-        return f"{mask.distinct} distinct values, {len(fractional)}+ of them non-integer"
+    fractional = sum(1 for v in mask.values if v == v and not float(v).is_integer())
+    if fractional >= IMAGE_VALUES and mask.fractional_pixels >= IMAGE_FRACTION_SHARE * mask.pixels:
+        return f"{mask.distinct} distinct values, {fractional}+ of them non-integer"
     bounds = integer_range(mask.dtype)
     spread_judged = bounds is None or bounds[1] <= 255 or any(v < 0 for v in mask.values)
     if spread_judged and sum(sorted(mask.counts, reverse=True)[:IMAGE_TOP_VALUES]) < half:
@@ -179,7 +178,7 @@ class Context:
         """The median foreground share of non-empty masks (foreground over labelled pixels), and their count."""
         shares = []
         for mask in self.non_empty_label_maps:
-            labelled = sum(c for v, c in zip(mask.values, mask.counts, strict=True) if v != self.ignore_index)
+            labelled = mask.labelled(self.ignore_index)
             if labelled:
                 shares.append(mask.foreground(self.ignore_index) / labelled)
         if not shares:

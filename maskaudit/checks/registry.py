@@ -18,6 +18,7 @@ from maskaudit.checks.masks.multichannel_mask import multichannel_mask
 from maskaudit.checks.masks.shape_mismatch import shape_mismatch
 from maskaudit.checks.masks.tiny_foreground import tiny_foreground
 from maskaudit.checks.masks.unexpected_label import unexpected_label
+from maskaudit.checks.rows.duplicate_image import duplicate_image
 from maskaudit.checks.rows.duplicate_row import duplicate_row
 from maskaudit.checks.rows.image_not_found import image_not_found
 from maskaudit.checks.rows.mask_not_found import mask_not_found
@@ -63,6 +64,7 @@ CHECKS: tuple[Check, ...] = (
     undeclared_void_label,
     exif_orientation,
     loader_disagreement,
+    duplicate_image,
 )
 
 

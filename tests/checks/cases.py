@@ -5,6 +5,7 @@ Checks are pure functions over facts, so their fixtures are facts: no files need
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -16,12 +17,22 @@ from maskaudit.settings import Settings
 def mask(values: dict[float, int], *, fmt: str = "png", spatial: tuple[int, int] = (8, 8),
          colors: tuple[tuple[int, ...], ...] = (), color_counts: tuple[int, ...] = (), dtype: str = "uint8",
          distinct: int | None = None) -> MaskFacts:
+    """Facts of a mask with these pixel counts. When they do not add up to its shape, background takes the
+    difference: the foreground is always the listed non-zero counts."""
     ordered = sorted(values.items())
+    found = dict(ordered)
+    listed = sum(color_counts) if colors else sum(values.values())
+    background = spatial[0] * spatial[1] - listed
     return MaskFacts(
         format=fmt, shape=spatial + ((3,) if colors else ()), spatial=spatial, dtype=dtype,
         channels=3 if colors else 1, values=tuple(v for v, _ in ordered), counts=tuple(c for _, c in ordered),
         distinct=distinct if distinct is not None else len(colors) if colors else len(ordered),
         content_hash=f"m{hash(tuple(ordered)) & 0xFFFF:x}", colors=colors, color_counts=color_counts,
+        zero_pixels=background + (sum(c for color, c in zip(colors, color_counts, strict=True) if not any(color[:3]))
+                                  if colors else found.get(0.0, 0)),
+        nan_pixels=sum(c for v, c in ordered if v != v),
+        fractional_pixels=sum(c for v, c in ordered if v == v and not float(v).is_integer()),
+        void_pixels=found.get(255.0, 0), dtype_max_pixels=found.get(255.0 if dtype == "uint8" else 65535.0, 0),
     )
 
 
@@ -54,10 +65,18 @@ def binary(foreground: int, total: int = 100, value: float = 1.0, **kwargs: obje
 
 def image(*, dtype: str = "uint8", lo: float = 0.0, hi: float = 255.0, mean: float = 100.0, std: float = 30.0,
           nan: int = 0, inf: int = 0, spatial: tuple[int, int] = (8, 8), channels: int = 3,
-          content: str = "i0", fmt: str = "png", traits: Traits = PLAIN) -> ImageFacts:
+          content: str = "i0", fmt: str = "png", traits: Traits = PLAIN, phash: int | None = None,
+          file_hash: str | None = None) -> ImageFacts:
+    """Facts of an image; its perceptual hash is unique to its content unless given, as distinct scenes' are."""
     return ImageFacts(format=fmt, shape=(*spatial, channels), spatial=spatial, dtype=dtype, channels=channels,
                       minimum=lo, maximum=hi, mean=mean, std=std, nan=nan, inf=inf, content_hash=content,
-                      traits=traits)
+                      traits=traits, phash=phash if phash is not None else _scene_hash(content),
+                      file_hash=file_hash if file_hash is not None else f"f-{content}")
+
+
+def _scene_hash(content: str) -> int:
+    """A pseudo-random 64-bit hash per content: distinct scenes lie about 32 bits apart."""
+    return int.from_bytes(hashlib.blake2b(content.encode(), digest_size=8).digest(), "big")
 
 
 def phone_photo(n: int, orientation: int, spatial: tuple[int, int] = (6, 8)) -> ImageFacts:
@@ -118,8 +137,15 @@ def _cases() -> dict[str, Callable[[], Case]]:
             healthy(4), expect_rows=(2, 3)),
         "split-leakage": lambda: Case(
             [*healthy(3), row(3, split="val", img=image(content="i0")), row(4, split="val", group="g1"),
-             row(5, split="val")],
-            _two_splits(), expect_rows=(3, 4)),
+             row(5, split="val"), row(6, split="val", img=image(content="i6", phash=_scene_hash("i1") ^ 0b101)),
+             row(7, split="val", img=image(content="i2", file_hash="re-saved"))],
+            [*_two_splits(), row(5, split="val", img=image(content="i5", phash=_scene_hash("i3") ^ 0b11))],
+            expect_rows=(3, 4, 6, 7)),
+        "duplicate-image": lambda: Case(
+            [*healthy(2), row(2, img=image(content="i0", file_hash="re-saved")), row(3, img=image(content="i1"))],
+            [*healthy(3), row(3, img=image(content="i3", phash=_scene_hash("i0") ^ 0b11)),
+             row(4, split="val", img=image(content="i0"))],
+            expect_rows=(2, 3)),
         "path-outside-root": lambda: Case(
             [*healthy(20), row(20, image_path="../other/2.png", mask_path="/etc/m.png",
                                outside=("/data/other/2.png", "/etc/m.png"))],

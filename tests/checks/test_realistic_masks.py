@@ -53,7 +53,8 @@ def test_an_interpolated_float_mask_is_lossy() -> None:
 @pytest.mark.parametrize("picture", [zscored_slice(), grey_photo(), rgb_photo()], ids=["zscored", "grey", "rgb"])
 @pytest.mark.parametrize("labels", [None, (0, 1)], ids=["undeclared", "declared"])
 def test_a_picture_passed_as_a_mask_is_one_error_and_no_flood(picture, labels) -> None:  # type: ignore[no-untyped-def]
-    rows = [*healthy(4), row(4, m=picture, img=image(spatial=picture.spatial)), *healthy(2, "val", start=5)]
+    rows = [*healthy(4), row(4, m=picture, img=image(spatial=picture.spatial, content="i4")),
+            *healthy(2, "val", start=5)]
     judgement = judge(rows, Settings(labels=labels), has_splits=True)
     assert [(f.check, f.row) for f in judgement.findings] == [("image-as-mask", 4)]
     assert "this looks like an image, not a label map" in judgement.findings[0].message

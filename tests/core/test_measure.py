@@ -17,18 +17,47 @@ shapes = hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24)
 @given(hnp.arrays(st.sampled_from([np.uint8, np.uint16, np.int16, np.int32, np.bool_]), shapes))
 @settings(max_examples=80, deadline=None)
 def test_label_histogram_matches_numpy_unique(array: np.ndarray) -> None:
-    values, counts, distinct = label_histogram(array)
+    values, counts, distinct, zero, _, _, void, dtype_max = label_histogram(array)
     expected_values, expected_counts = np.unique(array.astype(np.int64), return_counts=True)
     assert distinct == expected_values.size
     assert list(values) == [float(v) for v in expected_values]
     assert list(counts) == expected_counts.tolist()
     assert sum(counts) == array.size
+    assert zero == int(np.count_nonzero(array == 0)) and void == int(np.count_nonzero(array.astype(np.int64) == 255))
+    top = 0 if array.dtype == np.bool_ else int(np.count_nonzero(array == np.iinfo(array.dtype).max))
+    assert dtype_max == top
+
+
+@given(hnp.arrays(st.sampled_from([np.uint8, np.uint16, np.int16, np.float32]),
+                  hnp.array_shapes(min_dims=2, max_dims=2, min_side=40, max_side=60)),
+       st.sampled_from([None, 255.0, 0.0, 65535.0]))
+@settings(max_examples=40, deadline=None)
+def test_mask_totals_are_exact_however_many_values(array: np.ndarray, ignore: float | None) -> None:
+    """More than MAX_VALUES distinct values cap the histogram; foreground and totals stay exact."""
+    facts = measure_mask(Decoded(array, "npy"))
+    flat = array.astype(np.float64).ravel()
+    expected_ignored = 0 if ignore is None else int(np.count_nonzero(flat == ignore))
+    assert facts.pixels == array.size
+    assert facts.zero_pixels == int(np.count_nonzero(flat == 0))
+    assert facts.nan_pixels == int(np.count_nonzero(np.isnan(flat)))
+    finite = flat[np.isfinite(flat)]
+    assert facts.fractional_pixels == int(np.count_nonzero(finite != np.floor(finite)))
+    assert facts.ignored(ignore) == expected_ignored
+    assert facts.foreground(ignore) == array.size - facts.zero_pixels - (expected_ignored if ignore != 0 else 0)
+
+
+def test_a_picture_as_a_mask_counts_every_pixel_in_its_totals() -> None:
+    picture = np.random.default_rng(0).normal(0, 1, (256, 256)).astype(np.float32)
+    picture[:10] = 0.0
+    facts = measure_mask(Decoded(picture, "npy"))
+    assert facts.capped and sum(facts.counts) < picture.size
+    assert facts.foreground(None) == picture.size - 2560 and facts.labelled(None) == picture.size
 
 
 def test_histogram_keeps_the_most_frequent_values_when_capped() -> None:
     array = np.arange(MAX_VALUES + 100, dtype=np.float32).reshape(1, -1)
     array[0, :50] = 0.0
-    values, counts, distinct = label_histogram(array)
+    values, counts, distinct, *_ = label_histogram(array)
     assert distinct == MAX_VALUES + 100 - 49
     assert len(values) == MAX_VALUES and values[0] == 0.0 and counts[0] == 50
 

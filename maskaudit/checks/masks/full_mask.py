@@ -23,6 +23,6 @@ def full_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
     if mask is None or mask.is_multichannel or looks_like_image(mask) is not None:
         return
     foreground = mask.foreground(ctx.ignore_index)
-    if foreground > 0 and 0.0 not in mask.values:
+    if foreground > 0 and mask.zero_pixels == 0:
         yield Hit(f"all {foreground} labelled pixels are foreground", row=row.row, split=ctx.split_of(row),
                   path=row.mask_path, details={"values": [number(v) for v in mask.values]})

@@ -38,7 +38,7 @@ def inverted_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit
     typical, masks = median
     if masks < MIN_MASKS_TO_INFER or typical > options["max_median_share"]:
         return
-    labelled = sum(c for v, c in zip(mask.values, mask.counts, strict=True) if v != ctx.ignore_index)
+    labelled = mask.labelled(ctx.ignore_index)
     foreground = mask.foreground(ctx.ignore_index)
     if not labelled or foreground == labelled or is_lossy(row, ctx):
         return

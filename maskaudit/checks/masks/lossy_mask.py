@@ -40,7 +40,7 @@ def lossy_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
         return
     fractions = [v for v in mask.values if is_fractional(v)]
     if fractions:
-        pixels = sum(c for v, c in zip(mask.values, mask.counts, strict=True) if is_fractional(v))
+        pixels = mask.fractional_pixels
         yield Hit(
             f"{mask.dtype} mask holds {len(fractions)} non-integer value(s) {format_values(tuple(fractions))} "
             f"({pixels} pixels): no label is a fraction, as a linear resize or a soft label leaves",

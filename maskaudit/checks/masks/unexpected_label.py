@@ -109,7 +109,7 @@ def ignore_index_only(row: RowFacts, mask: MaskFacts, ctx: Context) -> Hit | Non
     carrying = sum(1 for m in labelled if ignore in m.values)
     if not labelled or carrying * 2 >= len(labelled):
         return None
-    pixels = dict(zip(mask.values, mask.counts, strict=True))[ignore]
+    pixels = mask.ignored(ignore)
     return Hit(
         f"the only value besides background is the ignore index {number(ignore)} ({pixels} pixels), while "
         f"{len(labelled)} masks hold labels: likely a binary mask saved as 0/{number(ignore)}, which trains "
