@@ -39,8 +39,18 @@ def _finite(value: Any) -> Any:
 
 
 def details_json(details: Any) -> str:
-    """Details as strict JSON text (NaN and Inf become null), the same as report.json holds them."""
-    return json.dumps(_finite(dict(details)), sort_keys=True, allow_nan=False, ensure_ascii=False)
+    """Details as strict JSON text (NaN and Inf become null), the same as report.json holds them; ASCII, so any
+    string survives, even one UTF-8 cannot hold."""
+    return json.dumps(_finite(dict(details)), allow_nan=False)
+
+
+def _strings(values: list[str | None]) -> pa.Array:
+    """A string column; text UTF-8 cannot hold (a file name decoded with surrogateescape) gets "?" there."""
+    try:
+        return pa.array(values, pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        return pa.array([None if v is None else v.encode("utf-8", "replace").decode("utf-8") for v in values],
+                        pa.string())
 
 
 class FindingsWriter:
@@ -67,15 +77,15 @@ class FindingsWriter:
         batch = self._pending
         self._pending = []
         arrays = [
-            pa.array([f.code for f in batch], pa.string()),
-            pa.array([f.check for f in batch], pa.string()),
+            _strings([f.code for f in batch]),
+            _strings([f.check for f in batch]),
             pa.array([f.severity.label for f in batch], pa.string()),
             pa.array([f.row for f in batch], pa.int64()),
-            pa.array([f.split for f in batch], pa.string()),
-            pa.array([f.path for f in batch], pa.string()),
-            pa.array([f.row_id for f in batch], pa.string()),
-            pa.array([f.transform for f in batch], pa.string()),
-            pa.array([f.message for f in batch], pa.string()),
+            _strings([f.split for f in batch]),
+            _strings([f.path for f in batch]),
+            _strings([f.row_id for f in batch]),
+            _strings([f.transform for f in batch]),
+            _strings([f.message for f in batch]),
             pa.array([details_json(f.details) for f in batch], pa.string()),
             pa.array([f.baselined for f in batch], pa.bool_()),
         ]
@@ -102,11 +112,7 @@ def write_findings(findings: Iterable[Finding], sink: str | Path | IO[bytes]) ->
     return writer.count
 
 
-def read_findings(path: Path) -> Iterator[Finding]:
-    """The findings of a findings file, in file order, read one row group at a time.
-
-    A file that is not a findings file is a usage error naming it.
-    """
+def _open(path: Path) -> pq.ParquetFile:
     try:
         source = pq.ParquetFile(path)
     except FileNotFoundError:
@@ -118,6 +124,20 @@ def read_findings(path: Path) -> Iterator[Finding]:
     if missing:
         raise UsageError(f"{path} is not a maskaudit findings file (no column {missing[0]!r}); "
                          f"pass the {FINDINGS_FILE} a scan wrote")
+    return source
+
+
+def findings_in(path: Path) -> int:
+    """How many findings the file holds, from its footer."""
+    return int(_open(path).metadata.num_rows)
+
+
+def read_findings(path: Path) -> Iterator[Finding]:
+    """The findings of a findings file, in file order, read one row group at a time.
+
+    A file that is not a findings file is a usage error naming it.
+    """
+    source = _open(path)
     names = FINDINGS_SCHEMA.names
     try:
         for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=names):

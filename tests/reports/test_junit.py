@@ -83,7 +83,8 @@ def test_many_findings_keep_counts_listing_and_failures() -> None:
     assert failure is not None and listed is not None
     assert failure.get("message") == f"{rows // 4} new finding(s) at or above warning"
     failure_lines = (failure.text or "").splitlines()
-    assert len(failure_lines) == LISTED + 1 and failure_lines[-1] == f"... {rows // 4 - LISTED} more in findings.parquet"
+    assert len(failure_lines) == LISTED + 1
+    assert failure_lines[-1] == f"... {rows // 4 - LISTED} more in findings.parquet"
     assert all("(baselined)" not in line for line in failure_lines)
     assert failure_lines[0] == "error: row 2: defect 2" and failure_lines[1] == "error: row 6: defect 6"
     listed_lines = (listed.text or "").splitlines()
