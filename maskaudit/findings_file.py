@@ -26,6 +26,8 @@ FINDINGS_SCHEMA = pa.schema([
     ("message", pa.string()), ("details", pa.string()), ("baselined", pa.bool_()),
 ])
 BATCH_ROWS = 65_536
+LABELS = {severity: severity.label for severity in Severity}
+SEVERITIES = {label: severity for severity, label in LABELS.items()}
 
 
 def _finite(value: Any) -> Any:
@@ -38,10 +40,18 @@ def _finite(value: Any) -> Any:
     return value
 
 
+_ENCODE = json.JSONEncoder(allow_nan=False).encode
+
+
 def details_json(details: Any) -> str:
     """Details as strict JSON text (NaN and Inf become null), the same as report.json holds them; ASCII, so any
     string survives, even one UTF-8 cannot hold."""
-    return json.dumps(_finite(dict(details)), allow_nan=False)
+    if not details:
+        return "{}"
+    try:
+        return _ENCODE(details if isinstance(details, dict) else dict(details))
+    except ValueError:  # a NaN or an Inf somewhere
+        return _ENCODE(_finite(dict(details)))
 
 
 def _strings(values: list[str | None]) -> pa.Array:
@@ -79,7 +89,7 @@ class FindingsWriter:
         arrays = [
             _strings([f.code for f in batch]),
             _strings([f.check for f in batch]),
-            pa.array([f.severity.label for f in batch], pa.string()),
+            pa.array([LABELS[f.severity] for f in batch], pa.string()),
             pa.array([f.row for f in batch], pa.int64()),
             _strings([f.split for f in batch]),
             _strings([f.path for f in batch]),
@@ -144,8 +154,8 @@ def read_findings(path: Path) -> Iterator[Finding]:
             values = [batch.column(name).to_pylist() for name in names]
             for code, check, severity, row, split, where, row_id, transform, message, details, baselined \
                     in zip(*values, strict=True):
-                yield Finding(code=code, check=check, severity=Severity.parse(severity), message=message, row=row,
-                              split=split, path=where, details=json.loads(details) if details else {},
+                yield Finding(code=code, check=check, severity=SEVERITIES[severity], message=message, row=row,
+                              split=split, path=where, details=json.loads(details) if details != "{}" else {},
                               transform=transform, row_id=row_id, baselined=bool(baselined))
-    except (OSError, pa.ArrowException, ValueError, TypeError) as exc:
+    except (OSError, pa.ArrowException, ValueError, TypeError, KeyError) as exc:
         raise UsageError(f"findings file {path} is damaged ({exc}); scan again to rewrite it") from None
