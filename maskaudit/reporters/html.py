@@ -19,6 +19,7 @@ from maskaudit.checks.registry import find_check
 from maskaudit.findings import Finding
 from maskaudit.report import CheckTally, Histogram, Report
 from maskaudit.reporters.charts import bar_chart, histogram_chart, range_chart
+from maskaudit.reporters.culprit import culprit_order
 
 TOP_LABELS = 15
 SAFE_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$")
@@ -224,7 +225,6 @@ MEASURES = {
     "std_ratio": ("std ratio", ("std_ratio",)),
     "nan_share": ("NaN share after", ("nan_share",)),
 }
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -276,23 +276,6 @@ def _before_after(transform: Mapping[str, Any], name: str) -> str:
     measures = _mapping(transform.get("measures"))
     return range_chart([("before", _mapping(measures.get("input"))), ("after", _mapping(measures.get("output")))],
                        f"Intensity before and after {name} (min-max, mean +- std)")
-
-
-def _worst(transforms: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], str] | None:
-    """The transform with the most severe findings, then the largest change of the image distribution."""
-    best: tuple[tuple[int, float], Mapping[str, Any], str] | None = None
-    for position, transform in enumerate(transforms):
-        listed = transform.get("findings")
-        found: list[Any] = listed if isinstance(listed, list) else []
-        rank = max((SEVERITY_RANK.get(str(_mapping(f).get("severity")), 0) for f in found), default=0)
-        shift = _measure(transform, MEASURES["mean_shift"][1]) or 0.0
-        ratio = _measure(transform, MEASURES["std_ratio"][1])
-        nan = _measure(transform, MEASURES["nan_share"][1]) or 0.0
-        change = abs(shift) + (abs(math.log(ratio)) if ratio and ratio > 0 else 0.0) + 10 * nan
-        key = (rank, change)
-        if best is None or key > best[0]:
-            best = (key, transform, _transform_name(transform, position))
-    return None if best is None else (best[1], best[2])
 
 
 def _samples(thumbnails: Mapping[str, Any]) -> str:
@@ -350,11 +333,12 @@ def render_pipeline(pipeline: Mapping[str, Any], thumbnails: Mapping[str, Any] |
         parts.append("<h3>Transforms</h3><table><tr><th>transform</th><th>effective p</th>"
                      + "".join(f"<th>{t}</th>" for t, _ in MEASURES.values()) + "</tr>" + "".join(rows) + "</table>")
     parts.append(f'<div class="charts">{"".join(c for c in charts if c)}</div>')
-    worst = _worst(transforms)
-    if worst is not None:
-        chart = _before_after(*worst)
+    if transforms:
+        culprit = culprit_order(transforms)[0]
+        name = _transform_name(culprit, next(i for i, t in enumerate(transforms) if t is culprit))
+        chart = _before_after(culprit, name)
         if chart:
-            parts.append(f"<h3>Largest change: {text(worst[1])}</h3><div class=\"charts\">{chart}</div>")
+            parts.append(f"<h3>Largest change: {text(name)}</h3><div class=\"charts\">{chart}</div>")
     steps = _steps(pipeline)
     if steps:
         parts.append(f'<h3>Step by step</h3><div class="charts">{steps}</div>')
