@@ -1,70 +1,122 @@
-"""Time each reporter on a report with many findings: JUnit, HTML, Markdown and the baseline.
+"""Time the reports on many findings: the findings file, report.json (and its size) and every other format.
 
-Run with `python -m bench.report_bench [N ...]`; prints render seconds per reporter and finding count as JSON.
+Run with `python -m bench.report_bench [N ...]`; prints one JSON line per finding count. Findings are made
+on the fly and streamed into the findings file and the report's tally, as a partitioned scan feeds them, so
+no list of every finding is held; the baseline figures (which need every finding at once) are measured up to
+BASELINE_UP_TO findings.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from maskaudit.baseline import apply_baseline, render_baseline
 from maskaudit.checks.registry import all_checks
 from maskaudit.findings import Finding, Severity
+from maskaudit.findings_file import FindingsWriter, read_findings
 from maskaudit.report import ManifestInfo, Report
 from maskaudit.reporters.html import render_html
+from maskaudit.reporters.json_report import render_json
 from maskaudit.reporters.junit import render_junit
 from maskaudit.reporters.markdown import render_markdown
+from maskaudit.settings import FailOn
 
-SIZES = (10_000, 100_000)
+SIZES = (10_000, 100_000, 1_000_000)
+BASELINE_UP_TO = 100_000
 CHECKS = 30
 
 
-def synthetic_report(count: int, checks: int = CHECKS) -> Report:
+def synthetic_findings(count: int, checks: int = CHECKS) -> Iterator[Finding]:
     """`count` row findings over the first `checks` registered checks, a tenth of them baselined.
 
     Skewed as real scans are: half the findings belong to one check, the rest spread over the others.
     """
     chosen = all_checks()[:checks]
-    findings = []
     for i in range(count):
         check = chosen[0 if i % 2 == 0 or len(chosen) == 1 else 1 + (i // 2) % (len(chosen) - 1)]
         severity = (Severity.ERROR, Severity.WARNING, Severity.INFO)[i % 3]
-        findings.append(Finding(code=check.code, check=check.name, severity=severity,
-                                message=f"row {i} has a defect of kind {check.name}", row=i,
-                                split="train" if i % 5 else "val", path=f"images/{i:07d}.png",
-                                row_id=f"id-{i:07d}", baselined=i % 10 == 0))
+        yield Finding(code=check.code, check=check.name, severity=severity,
+                      message=f"row {i} has a defect of kind {check.name}", row=i,
+                      split="train" if i % 5 else "val", path=f"images/{i:07d}.png",
+                      details={"pixels": i % 1000, "share": (i % 97) / 97},
+                      row_id=f"id-{i:07d}", baselined=i % 10 == 0)
+
+
+def empty_report(count: int) -> Report:
     return Report(
         manifest=ManifestInfo(path="manifest.parquet", format="parquet", rows=count, content_hash="0" * 16,
                               columns={"image": "image_path", "mask": "mask_path"}, root="."),
-        settings={}, findings=tuple(findings), rows_kept=count, rows_dropped=0, splits={}, fail_on="warning",
+        settings={}, rows_kept=count, rows_dropped=0, fail_on=FailOn.WARNING,
+        outputs={"findings": "out/findings.parquet"},
     )
 
 
-def _seconds(action: Callable[..., object], *args: Any) -> float:
+def _timed(action: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     start = time.perf_counter()
-    action(*args)
-    return round(time.perf_counter() - start, 3)
+    result = action(*args)
+    return result, round(time.perf_counter() - start, 3)
+
+
+def _count(findings: Iterator[Finding]) -> int:
+    return sum(1 for _ in findings)
+
+
+def _write(count: int, path: Path) -> None:
+    with FindingsWriter(path) as writer:
+        writer.write(synthetic_findings(count))
 
 
 def run_report_bench(sizes: Sequence[int] = SIZES) -> list[dict[str, Any]]:
     results = []
     for count in sizes:
-        report = synthetic_report(count)
-        accepted = frozenset(f.identity for f in report.findings[::2])
-        results.append({
-            "findings": count,
-            "checks": len({f.check for f in report.findings}),
-            "junit": _seconds(render_junit, report),
-            "html": _seconds(render_html, report),
-            "markdown": _seconds(render_markdown, report),
-            "baseline": _seconds(apply_baseline, report.findings, accepted),
-            "write_baseline": _seconds(render_baseline, report.findings),
-        })
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "findings.parquet"
+            _, generate = _timed(_count, synthetic_findings(count))
+            _, write = _timed(_write, count, path)
+            report, tally = _timed(empty_report(count).with_findings, synthetic_findings(count))
+            text, json_seconds = _timed(render_json, report)
+            _, read = _timed(_count, read_findings(path))
+            entry: dict[str, Any] = {
+                "findings": count,
+                "checks": len(report.tallies),
+                "generate": generate,
+                "findings_parquet_write": round(write - generate, 3),
+                "findings_parquet_bytes": os.path.getsize(path),
+                "findings_parquet_read": read,
+                "tally": round(tally - generate, 3),
+                "report_json": json_seconds,
+                "report_json_bytes": len(text.encode("utf-8")),
+                "junit": _timed(render_junit, report)[1],
+                "html": _timed(render_html, report)[1],
+                "markdown": _timed(render_markdown, report)[1],
+            }
+        if count <= BASELINE_UP_TO:
+            findings = tuple(synthetic_findings(count))
+            accepted = frozenset(f.identity for f in findings[::2])
+            entry["baseline"] = _timed(apply_baseline, findings, accepted)[1]
+            entry["write_baseline"] = _timed(render_baseline, findings)[1]
+        results.append(entry)
     return results
+
+
+def describe(entry: dict[str, Any]) -> str:
+    """One line of figures for the benchmark summary."""
+    mib = 1 << 20
+    line = (f"  {entry['findings']:>9,} findings: findings.parquet write {entry['findings_parquet_write']:.2f} s, "
+            f"{entry['findings_parquet_bytes'] / mib:.1f} MiB, read {entry['findings_parquet_read']:.2f} s; "
+            f"report.json {entry['report_json']:.2f} s, {entry['report_json_bytes'] / mib:.2f} MiB; "
+            f"tally {entry['tally']:.2f}, junit {entry['junit']:.2f}, html {entry['html']:.2f}, "
+            f"markdown {entry['markdown']:.2f}")
+    if "baseline" in entry:
+        line += f"; apply baseline {entry['baseline']:.2f}, write baseline {entry['write_baseline']:.2f}"
+    return line
 
 
 if __name__ == "__main__":

@@ -275,15 +275,13 @@ def main() -> None:
     figures["hostile"] = hostile
     print(f"\n{hostile_report(hostile)}")
 
-    from bench.report_bench import run_report_bench
+    from bench.report_bench import describe, run_report_bench
 
     reports = run_report_bench()
     figures["reports"] = reports
-    print("\nreport rendering (synthetic findings over 30 checks, half in one; seconds):")
+    print("\nreports (synthetic findings over 30 checks, half in one; seconds):")
     for entry in reports:
-        print(f"  {entry['findings']:>7,} findings: junit {entry['junit']:.2f}, html {entry['html']:.2f}, "
-              f"markdown {entry['markdown']:.2f}, apply baseline {entry['baseline']:.2f}, "
-              f"write baseline {entry['write_baseline']:.2f}")
+        print(describe(entry))
 
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     if args.json:

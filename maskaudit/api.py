@@ -12,10 +12,11 @@ from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
+from maskaudit.findings import Finding
 from maskaudit.judge import judge
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
-from maskaudit.report import ManifestInfo, Report
+from maskaudit.report import DEFAULT_EXAMPLES, ManifestInfo, Report, SplitSummary, checks_ran
 from maskaudit.scan import iter_specs, scan_rows
 from maskaudit.settings import FailOn, Settings, check_mask_value
 
@@ -25,6 +26,7 @@ class AuditRun:
     """A finished audit: the report, plus what the CLI needs to write the other outputs."""
 
     report: Report
+    findings: tuple[Finding, ...]
     manifest: Manifest
     columns: Columns
     facts: Sequence[RowFacts]
@@ -61,8 +63,10 @@ def run_audit(
     progress: bool = False,
     limits: Limits = Limits(),
     config: Path | None = None,
+    examples: int = DEFAULT_EXAMPLES,
 ) -> AuditRun:
-    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used."""
+    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used;
+    the report holds the first ``examples`` findings of each check."""
     settings = settings or Settings()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
@@ -74,9 +78,9 @@ def run_audit(
                       total=manifest.row_count() if progress else None)
     judgement = judge(facts, settings, has_splits=chosen.split is not None,
                       root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None))
-    stats = {name: s.to_dict() for name, s in judgement.context.by_split_stats().items()}
-    for name, kept in judgement.context.kept_stats.items():
-        stats[name]["rows_kept"] = kept.rows
+    kept = judgement.context.kept_stats
+    stats = {name: SplitSummary.of(s, kept[name].rows)
+             for name, s in judgement.context.by_split_stats().items()}
     report = Report(
         manifest=ManifestInfo(
             path=str(manifest_path), format=manifest.kind, rows=len(facts),
@@ -84,14 +88,16 @@ def run_audit(
             config=str(config) if config is not None else None,
         ),
         settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels},
-        findings=judgement.findings,
         rows_kept=len(facts) - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
         splits=stats,
-        fail_on=settings.fail_on.value,
+        examples_per_check=examples,
+        ran=checks_ran(settings, pipeline=False),
+        fail_on=settings.fail_on,
         notes=run_notes(workers, used, chosen, base, config),
-    )
-    return AuditRun(report, manifest, chosen, facts, judgement.dropped, judgement.context, limits=limits)
+    ).with_findings(judgement.findings)
+    return AuditRun(report, judgement.findings, manifest, chosen, facts, judgement.dropped, judgement.context,
+                    limits=limits)
 
 
 def audit(

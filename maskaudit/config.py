@@ -62,6 +62,7 @@ class ScanConfig:
     max_file_bytes: int | None = None
     max_pixels: int | None = None
     keep_paths: bool | None = None
+    examples: int | None = None
     discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
@@ -260,6 +261,7 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "max_file_bytes": _Reader.size,
     "max_pixels": _Reader.size,
     "keep_paths": _Reader.flag,
+    "examples": lambda r, k, v: r.integer(k, v, 0),
 }
 
 

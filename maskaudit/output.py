@@ -20,6 +20,7 @@ from maskaudit.api import AuditRun
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
+from maskaudit.findings_file import FINDINGS_FILE, write_findings
 from maskaudit.manifest import OUTPUT_MARKER, ManifestChanged, Relocation, open_manifest, write_filtered
 from maskaudit.report import Report
 from maskaudit.reporters.html import render_html
@@ -30,7 +31,7 @@ from maskaudit.thumbnails import make_thumbnails
 
 SCAN_FILES = {
     "report_json": "report.json", "report_md": "report.md", "report_html": "report.html",
-    "report_junit": "report.junit.xml", "facts": "facts.parquet",
+    "report_junit": "report.junit.xml", "facts": "facts.parquet", "findings": FINDINGS_FILE,
 }
 REPLAY_FILES = {"replay_json": "replay.json", "replay_md": "replay.md"}
 
@@ -314,7 +315,7 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
     paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
-                     thumbnails={**make_thumbnails(run.facts, run.report.findings, Path(run.report.manifest.root),
+                     thumbnails={**make_thumbnails(run.facts, run.report.examples, Path(run.report.manifest.root),
                                                      limits=run.limits),
                                  **run.replay_thumbnails})
     keep = [row.row not in run.dropped for row in run.facts]
@@ -331,7 +332,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
             or output.manifest_hash != run.manifest.content_hash():
         raise ManifestChanged(Path(report.manifest.path))
     _write_file(output.staged(names["facts"]), lambda stream: write_facts(
-        run.facts, run.report.findings, run.dropped, run.context.ignore_index, stream))
+        run.facts, run.findings, run.dropped, run.context.ignore_index, stream))
+    _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
     _write_text(output.staged(names["report_md"]), render_markdown(report))
     _write_text(output.staged(names["report_html"]), render_html(report))
     _write_text(output.staged(names["report_junit"]), render_junit(report))

@@ -1,15 +1,211 @@
-"""The report: frozen data that every reporter renders and every format round-trips through JSON."""
+"""The report: frozen data that every reporter renders and every format round-trips through JSON.
+
+A report holds counts per check and severity and the first examples of each check, never every finding: the
+full list goes to the findings file (``outputs["findings"]``), so a report stays small however many rows fail.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from maskaudit.checks.base import Check, Family
+from maskaudit.checks.registry import all_checks
 from maskaudit.findings import Finding, Severity
+from maskaudit.settings import FailOn, Settings
+from maskaudit.stats import SplitStats
 from maskaudit.version import SCHEMA_VERSION, __version__
+
+DEFAULT_EXAMPLES = 1_000
+"""Findings per check that report.json holds; the findings file holds them all."""
+LISTED_PER_CHECK = 50
+"""Findings per check that Markdown, HTML and JUnit list (never more than report.json holds)."""
+
+
+def _severity_counts(data: Any) -> dict[Severity, int]:
+    if not isinstance(data, Mapping):
+        return {}
+    return {Severity.parse(str(label)): int(count) for label, count in data.items() if count}
+
+
+def _labelled(counts: Mapping[Severity, int]) -> dict[str, int]:
+    return {s.label: counts[s] for s in sorted(counts, reverse=True) if counts[s]}
+
+
+@dataclass(frozen=True)
+class CheckTally:
+    """How many findings one check made, per severity, new and baselined."""
+
+    code: str
+    check: str
+    new: Mapping[Severity, int]
+    baselined: Mapping[Severity, int] = field(default_factory=dict)
+
+    @property
+    def new_count(self) -> int:
+        return sum(self.new.values())
+
+    @property
+    def baselined_count(self) -> int:
+        return sum(self.baselined.values())
+
+    @property
+    def count(self) -> int:
+        return self.new_count + self.baselined_count
+
+    @property
+    def severity(self) -> Severity:
+        """The worst severity among the check's findings."""
+        return max(s for counts in (self.new, self.baselined) for s, n in counts.items() if n)
+
+    def count_at(self, severity: Severity) -> int:
+        return self.new.get(severity, 0) + self.baselined.get(severity, 0)
+
+    def blocking(self, threshold: Severity | None) -> int:
+        """New findings at or above ``threshold``: the ones that fail the gate."""
+        return 0 if threshold is None else sum(n for s, n in self.new.items() if s >= threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        by_severity = {s: self.count_at(s) for s in {*self.new, *self.baselined}}
+        return {"code": self.code, "severity": self.severity.label, "count": self.count, "new": self.new_count,
+                "by_severity": _labelled(by_severity), "baselined_by_severity": _labelled(self.baselined)}
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> CheckTally:
+        baselined = _severity_counts(data.get("baselined_by_severity"))
+        total = _severity_counts(data.get("by_severity")) or {Severity.parse(data["severity"]): int(data["count"])}
+        new = {s: n - baselined.get(s, 0) for s, n in total.items() if n - baselined.get(s, 0)}
+        return cls(code=str(data["code"]), check=name, new=new, baselined=baselined)
+
+
+class FindingsTally:
+    """Counts findings per check and keeps the first ``examples`` of each, fed in any number of calls."""
+
+    def __init__(self, examples: int = DEFAULT_EXAMPLES) -> None:
+        self.examples_per_check = examples
+        self.examples: list[Finding] = []
+        self._counts: dict[str, tuple[str, dict[Severity, int], dict[Severity, int]]] = {}
+        self._kept: dict[str, int] = {}
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            entry = self._counts.get(finding.check)
+            if entry is None:
+                entry = self._counts[finding.check] = (finding.code, {}, {})
+            counts = entry[2] if finding.baselined else entry[1]
+            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+            kept = self._kept.get(finding.check, 0)
+            if kept < self.examples_per_check:
+                self._kept[finding.check] = kept + 1
+                self.examples.append(finding)
+
+    def tallies(self) -> tuple[CheckTally, ...]:
+        """Per check, worst checks first, then by code."""
+        tallies = [CheckTally(code, name, dict(new), dict(baselined))
+                   for name, (code, new, baselined) in self._counts.items()]
+        return tuple(sorted(tallies, key=lambda t: (-t.severity, t.code, t.check)))
+
+
+@dataclass(frozen=True)
+class RanCheck:
+    """A check the run evaluated, with the severity it reports at."""
+
+    code: str
+    name: str
+    severity: Severity
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "check": self.name, "severity": self.severity.label}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RanCheck:
+        return cls(code=str(data["code"]), name=str(data["check"]), severity=Severity.parse(str(data["severity"])))
+
+
+def checks_ran(settings: Settings, pipeline: bool, checks: Iterable[Check] | None = None) -> tuple[RanCheck, ...]:
+    """The checks a run with these settings evaluates, in registry order (pipeline checks only with a replay)."""
+    chosen = []
+    for check in checks if checks is not None else all_checks():
+        keys = {check.name, check.code}
+        if (settings.select is not None and not keys & settings.select) or keys & settings.ignore:
+            continue
+        if check.family is Family.PIPELINE and not pipeline:
+            continue
+        chosen.append(RanCheck(check.code, check.name, settings.severities.get(check.name) or check.severity))
+    return tuple(chosen)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    edges: tuple[float, ...] = ()
+    counts: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, list[float] | list[int]]:
+        return {"edges": list(self.edges), "counts": list(self.counts)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Histogram:
+        """The stored histogram; one whose edges do not bound its counts is left empty."""
+        if not isinstance(data, Mapping):
+            return cls()
+        edges, counts = data.get("edges"), data.get("counts")
+        if not isinstance(edges, list) or not isinstance(counts, list) or len(edges) != len(counts) + 1:
+            return cls()
+        return cls(tuple(float(e) for e in edges), tuple(int(c) for c in counts))
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """What the report says about one split; every aggregate but ``rows`` is over the kept rows."""
+
+    rows: int
+    masks: int = 0
+    empty_masks: int = 0
+    empty_share: float = 0.0
+    foreground_share: Mapping[str, float] = field(default_factory=dict)
+    label_histogram: Mapping[str, int] = field(default_factory=dict)
+    images: int = 0
+    image_intensity: Mapping[str, float | None] = field(default_factory=dict)
+    encoding: str | None = None
+    encodings: Mapping[str, int] = field(default_factory=dict)
+    foreground_share_histogram: Histogram = Histogram()
+    image_mean_histogram: Histogram = Histogram()
+    rows_kept: int | None = None
+
+    @classmethod
+    def of(cls, stats: SplitStats, rows_kept: int | None) -> SplitSummary:
+        return replace(cls.from_dict(stats.to_dict()), rows_kept=rows_kept)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rows": self.rows, "masks": self.masks, "empty_masks": self.empty_masks, "empty_share": self.empty_share,
+            "foreground_share": dict(self.foreground_share), "label_histogram": dict(self.label_histogram),
+            "images": self.images, "image_intensity": dict(self.image_intensity), "encoding": self.encoding,
+            "encodings": dict(self.encodings),
+            "foreground_share_histogram": self.foreground_share_histogram.to_dict(),
+            "image_mean_histogram": self.image_mean_histogram.to_dict(),
+        }
+        if self.rows_kept is not None:
+            data["rows_kept"] = self.rows_kept
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SplitSummary:
+        intensity = data.get("image_intensity") or {}
+        return cls(
+            rows=int(data.get("rows", 0)), masks=int(data.get("masks", 0)),
+            empty_masks=int(data.get("empty_masks", 0)), empty_share=float(data.get("empty_share", 0.0)),
+            foreground_share={str(k): float(v) for k, v in (data.get("foreground_share") or {}).items()},
+            label_histogram={str(k): int(v) for k, v in (data.get("label_histogram") or {}).items()},
+            images=int(data.get("images", 0)),
+            image_intensity={str(k): None if v is None else float(v) for k, v in intensity.items()},
+            encoding=data.get("encoding"), encodings={str(k): int(v) for k, v in (data.get("encodings") or {}).items()},
+            foreground_share_histogram=Histogram.from_dict(data.get("foreground_share_histogram")),
+            image_mean_histogram=Histogram.from_dict(data.get("image_mean_histogram")),
+            rows_kept=None if data.get("rows_kept") is None else int(data["rows_kept"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,11 +228,14 @@ class ManifestInfo:
 class Report:
     manifest: ManifestInfo
     settings: Mapping[str, Any]
-    findings: tuple[Finding, ...]
     rows_kept: int
     rows_dropped: int
-    splits: Mapping[str, Mapping[str, Any]]
-    fail_on: str = "error"
+    splits: Mapping[str, SplitSummary] = field(default_factory=dict)
+    tallies: tuple[CheckTally, ...] = ()
+    examples: tuple[Finding, ...] = ()
+    examples_per_check: int = DEFAULT_EXAMPLES
+    ran: tuple[RanCheck, ...] = ()
+    fail_on: FailOn = FailOn.ERROR
     pipeline: Mapping[str, Any] | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -44,58 +243,76 @@ class Report:
     tool_version: str = __version__
     schema_version: int = SCHEMA_VERSION
 
-    @property
-    def counts_by_severity(self) -> dict[str, int]:
-        counts = Counter(f.severity for f in self.findings)
-        return {s.label: counts.get(s, 0) for s in sorted(Severity, reverse=True)}
-
-    @cached_property
-    def findings_by_check(self) -> dict[str, tuple[Finding, ...]]:
-        """Findings grouped by check name in one pass, each group in report order."""
-        grouped: dict[str, list[Finding]] = {}
-        for finding in self.findings:
-            grouped.setdefault(finding.check, []).append(finding)
-        return {name: tuple(group) for name, group in grouped.items()}
-
-    @cached_property
-    def counts_by_check(self) -> dict[str, dict[str, Any]]:
-        """Per check: code, worst severity and count; worst checks first, then by code."""
-        grouped: dict[str, dict[str, Any]] = {}
-        for name, findings in self.findings_by_check.items():
-            worst = max(f.severity for f in findings)
-            grouped[name] = {"code": findings[0].code, "severity": worst.label, "count": len(findings)}
-        return dict(sorted(grouped.items(), key=lambda kv: (-Severity.parse(kv[1]["severity"]), kv[1]["code"])))
+    def with_findings(self, findings: Iterable[Finding]) -> Report:
+        """This report with its counts and examples taken from ``findings`` (every finding of the run)."""
+        tally = FindingsTally(self.examples_per_check)
+        tally.add(findings)
+        return replace(self, tallies=tally.tallies(), examples=tuple(tally.examples))
 
     @property
-    def worst(self) -> Severity | None:
-        return max((f.severity for f in self.findings), default=None)
-
-    def failed(self) -> bool:
-        threshold = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(self.fail_on)
-        return threshold is not None and any(f.severity >= threshold for f in self.new_findings)
+    def threshold(self) -> Severity | None:
+        return self.fail_on.threshold()
 
     @property
-    def new_findings(self) -> tuple[Finding, ...]:
-        """Findings not accepted by a baseline: the only ones that can fail the gate."""
-        return tuple(f for f in self.findings if not f.baselined)
+    def finding_count(self) -> int:
+        return sum(t.count for t in self.tallies)
 
     @property
     def baselined_count(self) -> int:
-        return sum(1 for f in self.findings if f.baselined)
+        return sum(t.baselined_count for t in self.tallies)
+
+    @property
+    def new_count(self) -> int:
+        return sum(t.new_count for t in self.tallies)
+
+    @property
+    def counts_by_severity(self) -> dict[str, int]:
+        return {s.label: sum(t.count_at(s) for t in self.tallies) for s in sorted(Severity, reverse=True)}
+
+    def new_at(self, severity: Severity) -> int:
+        return sum(t.new.get(severity, 0) for t in self.tallies)
+
+    @cached_property
+    def examples_by_check(self) -> dict[str, tuple[Finding, ...]]:
+        """The examples grouped by check name in one pass, each group in report order."""
+        grouped: dict[str, list[Finding]] = {}
+        for finding in self.examples:
+            grouped.setdefault(finding.check, []).append(finding)
+        return {name: tuple(group) for name, group in grouped.items()}
+
+    def examples_for(self, check: str) -> Sequence[Finding]:
+        return self.examples_by_check.get(check, ())
+
+    @property
+    def listed_per_check(self) -> int:
+        """How many findings per check the Markdown, HTML and JUnit reports list."""
+        return min(LISTED_PER_CHECK, self.examples_per_check)
+
+    @property
+    def findings_file(self) -> str:
+        """Where the full list of findings is, as the reports name it."""
+        return self.outputs.get("findings", "findings.parquet")
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((t.severity for t in self.tallies), default=None)
+
+    def failed(self) -> bool:
+        return any(t.blocking(self.threshold) for t in self.tallies)
 
     @property
     def verdict(self) -> str:
         counts = self.counts_by_severity
+        fail_on = self.fail_on.value
         if self.baselined_count:
-            new = Counter(f.severity for f in self.new_findings)
             tail = f"{self.baselined_count} baselined finding(s) accepted"
             if self.failed():
-                return (f"FAIL: {new[Severity.ERROR]} new error(s), {new[Severity.WARNING]} new warning(s); "
-                        f"{tail} (fail-on {self.fail_on})")
-            return f"PASS: {len(self.new_findings)} new finding(s); {tail}"
+                return (f"FAIL: {self.new_at(Severity.ERROR)} new error(s), {self.new_at(Severity.WARNING)} new "
+                        f"warning(s); {tail} (fail-on {fail_on})")
+            return f"PASS: {self.new_count} new finding(s); {tail}"
         if self.failed():
-            return f"FAIL: {counts['error']} error(s), {counts['warning']} warning(s) (fail-on {self.fail_on})"
-        if self.findings:
+            return f"FAIL: {counts['error']} error(s), {counts['warning']} warning(s) (fail-on {fail_on})"
+        if self.tallies:
             return f"PASS with findings: {counts['error']} error(s), {counts['warning']} warning(s)"
         return "PASS: no findings"
 
@@ -103,12 +320,13 @@ class Report:
         return {
             "verdict": self.verdict,
             "failed": self.failed(),
-            "fail_on": self.fail_on,
+            "fail_on": self.fail_on.value,
             "by_severity": self.counts_by_severity,
-            "by_check": self.counts_by_check,
+            "by_check": {t.check: t.to_dict() for t in self.tallies},
             "rows": self.manifest.rows,
             "rows_kept": self.rows_kept,
             "rows_dropped": self.rows_dropped,
+            "findings": self.finding_count,
             "baselined": self.baselined_count,
         }
 
@@ -119,10 +337,12 @@ class Report:
             "manifest": self.manifest.to_dict(),
             "settings": dict(self.settings),
             "summary": self.summary(),
-            "splits": {k: dict(v) for k, v in self.splits.items()},
+            "checks_ran": [c.to_dict() for c in self.ran],
+            "splits": {k: v.to_dict() for k, v in self.splits.items()},
             "outputs": dict(self.outputs),
             "notes": list(self.notes),
-            "findings": [f.to_dict() for f in self.findings],
+            "examples_per_check": self.examples_per_check,
+            "findings": [f.to_dict() for f in self.examples],
         }
         if self.pipeline is not None:
             data["pipeline"] = dict(self.pipeline)
@@ -132,8 +352,20 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """A report from report.json; one written before reports held examples lists every finding, and its
+        counts are taken from that list."""
         manifest = data["manifest"]
         summary = data.get("summary", {})
+        findings = [Finding.from_dict(f) for f in data.get("findings", [])]
+        examples = int(data.get("examples_per_check", DEFAULT_EXAMPLES))
+        tally = FindingsTally(examples)
+        tally.add(findings)
+        by_check = summary.get("by_check", {})
+        complete = "examples_per_check" in data and all("by_severity" in v for v in by_check.values())
+        tallies = (tuple(CheckTally.from_dict(name, entry) for name, entry in by_check.items()) if complete
+                   else tally.tallies())
+        ran = tuple(RanCheck.from_dict(c) for c in data["checks_ran"]) if "checks_ran" in data else tuple(
+            RanCheck(t.code, t.check, t.severity) for t in sorted(tallies, key=lambda t: t.code))
         return cls(
             manifest=ManifestInfo(
                 path=manifest["path"], format=manifest.get("format", ""), rows=manifest["rows"],
@@ -141,11 +373,14 @@ class Report:
                 root=manifest.get("root", ""), config=manifest.get("config"),
             ),
             settings=data.get("settings", {}),
-            findings=tuple(Finding.from_dict(f) for f in data.get("findings", [])),
             rows_kept=summary.get("rows_kept", 0),
             rows_dropped=summary.get("rows_dropped", 0),
-            splits=data.get("splits", {}),
-            fail_on=summary.get("fail_on", "error"),
+            splits={str(k): SplitSummary.from_dict(v) for k, v in (data.get("splits") or {}).items()},
+            tallies=tallies,
+            examples=tuple(tally.examples),
+            examples_per_check=examples,
+            ran=ran,
+            fail_on=FailOn(summary.get("fail_on", FailOn.ERROR.value)),
             pipeline=data.get("pipeline"),
             outputs=data.get("outputs", {}),
             thumbnails=data.get("thumbnails", {}),
@@ -153,6 +388,3 @@ class Report:
             tool_version=data.get("tool", {}).get("version", __version__),
             schema_version=data.get("schema_version", SCHEMA_VERSION),
         )
-
-    def findings_for(self, check: str) -> Sequence[Finding]:
-        return self.findings_by_check.get(check, ())

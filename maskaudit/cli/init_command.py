@@ -13,6 +13,7 @@ from maskaudit.errors import UsageError
 from maskaudit.limits import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS
 from maskaudit.output import atomic_write_text
 from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
+from maskaudit.report import DEFAULT_EXAMPLES
 
 
 def _check_block(check: Check) -> list[str]:
@@ -53,6 +54,8 @@ def starter_config(checks: tuple[Check, ...] | None = None) -> str:
         f"# max_pixels = {DEFAULT_MAX_PIXELS}",
         "# Write the filtered manifest's paths verbatim instead of relative to the output folder.",
         "# keep_paths = false",
+        "# Findings per check that report.json holds; findings.parquet holds them all.",
+        f"# examples = {DEFAULT_EXAMPLES}",
         "",
         "# Augmentation replay. A pipeline saved with A.save (.yaml/.json) works from any configuration file;",
         "# module:name or file.py:name (code to import) only from a file passed with --config.",

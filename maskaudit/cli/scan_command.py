@@ -16,6 +16,7 @@ from maskaudit.cli import options as opt
 from maskaudit.cli.app import app, split_list
 from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
+from maskaudit.findings_file import FINDINGS_FILE
 from maskaudit.output import (
     append_step_summary,
     atomic_write_text,
@@ -23,6 +24,7 @@ from maskaudit.output import (
     prepare_output,
     write_outputs,
 )
+from maskaudit.report import DEFAULT_EXAMPLES
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, check_mask_value, parse_labels
 
@@ -90,6 +92,10 @@ def scan(
     seed: opt.Seed = None,
     keep_paths: bool = typer.Option(False, "--keep-paths",
                                     help="write the filtered manifest's paths verbatim, not relative to --out"),
+    examples: int | None = typer.Option(
+        None, "--examples", min=0,
+        help=f"findings per check that report.json holds (default {DEFAULT_EXAMPLES:,}); "
+             f"{FINDINGS_FILE} holds them all"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -101,7 +107,7 @@ def scan(
         severities=opt.parse_severities(severity),
         max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
-        keep_paths=True if keep_paths else None,
+        keep_paths=True if keep_paths else None, examples=examples,
     )
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
@@ -124,17 +130,19 @@ def scan(
     out_dir = out if out is not None else default_out_dir(manifest)
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
-                    progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source)
+                    progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
+                    examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES)
     if replay is not None:
         run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:
         try:
-            atomic_write_text(write_baseline, render_baseline(run.report.findings))
+            atomic_write_text(write_baseline, render_baseline(run.findings))
         except OSError as exc:
             raise UsageError(f"cannot write baseline {write_baseline} ({exc.strerror or exc})") from None
         accepted = load_baseline(write_baseline)
     if accepted is not None:
-        run = replace(run, report=replace(run.report, findings=apply_baseline(run.report.findings, accepted)))
+        findings = apply_baseline(run.findings, accepted)
+        run = replace(run, findings=findings, report=run.report.with_findings(findings))
     try:
         report, paths = write_outputs(run, output, keep_paths=bool(config.keep_paths))
     except OSError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+from maskaudit.reporters.culprit import culprit_order
 
 
 def _cell(value: object) -> str:
@@ -18,16 +18,6 @@ def _num(value: Any, fmt: str = ".3g") -> str:
 
 def _share(value: Any) -> str:
     return "-" if not isinstance(value, int | float) else f"{value:.1%}"
-
-
-def culprit_order(transforms: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    def key(entry: Mapping[str, Any]) -> tuple[int, int, float, int]:
-        found = entry.get("findings") or []
-        worst = max((SEVERITY_RANK.get(f["severity"], 0) for f in found), default=0)
-        shift = (entry.get("measures") or {}).get("mean_shift_std")
-        return (-worst, -len(found), -abs(shift) if isinstance(shift, int | float) else 0.0, int(entry["index"]))
-
-    return sorted(transforms, key=key)
 
 
 def render_pipeline(section: Mapping[str, Any]) -> list[str]:

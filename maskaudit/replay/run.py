@@ -25,6 +25,7 @@ from maskaudit.replay.record import ReplayFacts, TransformFacts
 from maskaudit.replay.sampling import RowRef, load_samples, stratified
 from maskaudit.replay.section import pipeline_section
 from maskaudit.replay.spec import LoadedPipeline, load_pipeline
+from maskaudit.report import checks_ran
 from maskaudit.settings import Settings
 from maskaudit.thumbnails import REPLAY_SAMPLES, replay_thumbnails
 
@@ -186,9 +187,10 @@ def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> A
     rows = [RowRef(f.row, f.split, f.image_path, f.mask_path)
             for f in run.facts if f.row not in run.dropped and f.image is not None]
     findings, section, samples = _replay(rows, Path(run.report.manifest.root), settings, replay)
-    merged = tuple(sorted((*run.report.findings, *findings), key=sort_key))
+    merged = tuple(sorted((*run.findings, *findings), key=sort_key))
     identities = {f.row: f.identity for f in run.facts}
-    return replace(run, report=replace(run.report, findings=merged, pipeline=section),
+    report = replace(run.report, pipeline=section, ran=checks_ran(settings, pipeline=True))
+    return replace(run, findings=merged, report=report.with_findings(merged),
                    replay_thumbnails=sample_pictures(samples, replay, identities))
 
 

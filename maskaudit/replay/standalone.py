@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.replay.run import PreparedReplay, run_replay
 from maskaudit.replay.sampling import RowRef
-from maskaudit.report import ManifestInfo, Report
+from maskaudit.report import ManifestInfo, Report, checks_ran
 from maskaudit.scan import iter_specs
 from maskaudit.settings import Settings
 
@@ -28,10 +29,9 @@ def replay_manifest(
             columns=chosen.to_dict(), root=str(base),
         ),
         settings=settings.to_dict(),
-        findings=tuple(findings),
         rows_kept=len(refs),
         rows_dropped=0,
-        splits={},
-        fail_on=settings.fail_on.value,
+        ran=checks_ran(settings, pipeline=True, checks=PIPELINE_CHECKS),
+        fail_on=settings.fail_on,
         pipeline=section,
-    )
+    ).with_findings(findings)

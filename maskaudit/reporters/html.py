@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import PurePath
@@ -17,10 +17,10 @@ from typing import Any
 from maskaudit.checks.base import DOC_SECTIONS
 from maskaudit.checks.registry import find_check
 from maskaudit.findings import Finding
-from maskaudit.report import Report
+from maskaudit.report import CheckTally, Histogram, Report
 from maskaudit.reporters.charts import bar_chart, histogram_chart, range_chart
+from maskaudit.reporters.culprit import culprit_order
 
-ROWS_PER_CHECK = 50
 TOP_LABELS = 15
 SAFE_IMAGE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$")
 
@@ -68,14 +68,11 @@ def anchor(name: str) -> str:
 
 def render_html(report: Report) -> str:
     """The full report as one HTML page."""
-    grouped: dict[str, list[Finding]] = defaultdict(list)
-    for finding in report.findings:
-        grouped[finding.check].append(finding)
     body = [render_header(report)]
     body.append(render_overview(report))
     body.append(render_splits(report))
-    for name in report.counts_by_check:
-        body.append(render_check(report, name, grouped[name]))
+    for tally in report.tallies:
+        body.append(render_check(report, tally))
     if report.pipeline:
         body.append(render_pipeline(report.pipeline, report.thumbnails))
     body.append(f'<footer><p class="more">maskaudit {text(report.tool_version)}, report schema '
@@ -97,40 +94,33 @@ def render_header(report: Report) -> str:
         ("Manifest", f'<span class="path">{text(report.manifest.path)}</span> ({text(report.manifest.format)})'),
         ("Rows", f"{report.manifest.rows}: {report.rows_kept} kept, {report.rows_dropped} dropped"),
         ("Findings", ", ".join(f"{severity_badge(k)} {v}" for k, v in counts.items())),
-        ("Fail on", text(report.fail_on)),
+        ("Fail on", text(report.fail_on.value)),
     ]
     if report.baselined_count:
-        rows.append(("Baseline", f"{len(report.new_findings)} new, {report.baselined_count} baselined (accepted)"))
+        rows.append(("Baseline", f"{report.new_count} new, {report.baselined_count} baselined (accepted)"))
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return (f'<header><h1>maskaudit report</h1><p id="verdict" class="verdict {state}">{text(report.verdict)}</p>'
             f'<table class="summary">{table}</table></header>')
 
 
 def render_overview(report: Report) -> str:
-    if not report.counts_by_check:
+    if not report.tallies:
         return '<section id="checks"><h2>Checks</h2><p>No check fired.</p></section>'
-    new = Counter(f.check for f in report.new_findings)
     rows = []
-    for name, entry in report.counts_by_check.items():
+    for tally in report.tallies:
         rows.append(
-            f'<tr><td><a href="#{anchor(name)}">{text(name)}</a></td><td>{text(entry["code"])}</td>'
-            f'<td>{severity_badge(entry["severity"])}</td><td class="num">{entry["count"]}</td>'
-            f'<td class="num">{new.get(name, 0)}</td></tr>'
+            f'<tr><td><a href="#{anchor(tally.check)}">{text(tally.check)}</a></td><td>{text(tally.code)}</td>'
+            f'<td>{severity_badge(tally.severity.label)}</td><td class="num">{tally.count}</td>'
+            f'<td class="num">{tally.new_count}</td></tr>'
         )
     return ('<section id="checks"><h2>Checks that fired</h2><table><tr><th>check</th><th>code</th>'
             "<th>severity</th><th>findings</th><th>new</th></tr>" + "".join(rows) + "</table></section>")
 
 
 def _histogram(data: Any) -> tuple[list[float], list[int]] | None:
-    if not isinstance(data, Mapping):
-        return None
-    edges, counts = data.get("edges"), data.get("counts")
-    if not isinstance(edges, list) or not isinstance(counts, list) or len(edges) != len(counts) + 1 or not counts:
-        return None
-    try:
-        return [float(e) for e in edges], [int(c) for c in counts]
-    except (TypeError, ValueError):
-        return None
+    """A replay histogram stored as {"edges": [...], "counts": [...]}, or None when it is not one."""
+    parsed = Histogram.from_dict(data)
+    return (list(parsed.edges), list(parsed.counts)) if parsed.counts else None
 
 
 def render_splits(report: Report) -> str:
@@ -140,18 +130,15 @@ def render_splits(report: Report) -> str:
     labels: Counter[str] = Counter()
     empty_shares: list[tuple[str, float]] = []
     for name, stats in report.splits.items():
+        kept = "" if stats.rows_kept is None else stats.rows_kept
         rows.append(
-            f"<tr><td>{text(name)}</td><td class=\"num\">{text(stats.get('rows', ''))}</td>"
-            f"<td class=\"num\">{text(stats.get('rows_kept', ''))}</td>"
-            f"<td class=\"num\">{text(stats.get('masks', ''))}</td>"
-            f"<td class=\"num\">{_share(stats.get('empty_share'))}</td>"
-            f"<td>{text(stats.get('encoding') or '-')}</td></tr>"
+            f"<tr><td>{text(name)}</td><td class=\"num\">{stats.rows}</td><td class=\"num\">{kept}</td>"
+            f"<td class=\"num\">{stats.masks}</td><td class=\"num\">{_share(stats.empty_share)}</td>"
+            f"<td>{text(stats.encoding or '-')}</td></tr>"
         )
-        if isinstance(stats.get("empty_share"), (int, float)) and stats.get("masks"):
-            empty_shares.append((str(name), float(stats["empty_share"])))
-        for label, count in (stats.get("label_histogram") or {}).items():
-            if isinstance(count, (int, float)):
-                labels[str(label)] += int(count)
+        if stats.masks:
+            empty_shares.append((str(name), stats.empty_share))
+        labels.update(stats.label_histogram)
     if empty_shares:
         charts.append(bar_chart(empty_shares, "Empty-mask share per split", ".1%"))
     if labels:
@@ -159,12 +146,13 @@ def render_splits(report: Report) -> str:
         rest = len(labels) - len(top)
         title = "Label histogram (pixels)" + (f", top {len(top)} of {len(labels)} values" if rest else "")
         charts.append(bar_chart([(f"label {k}", float(v)) for k, v in top], title, ".3g"))
-    for key, title in (("foreground_share_histogram", "Foreground share per mask"),
-                       ("image_mean_histogram", "Image mean intensity")):
-        for name, stats in report.splits.items():
-            parsed = _histogram(stats.get(key))
-            if parsed is not None:
-                charts.append(histogram_chart(parsed[0], [(str(name), parsed[1])], f"{title}: {name}"))
+    splits = report.splits.items()
+    histograms = [("Foreground share per mask", name, s.foreground_share_histogram) for name, s in splits]
+    histograms += [("Image mean intensity", name, s.image_mean_histogram) for name, s in splits]
+    for title, name, histogram in histograms:
+        if histogram.counts:
+            charts.append(histogram_chart(list(histogram.edges), [(str(name), list(histogram.counts))],
+                                          f"{title}: {name}"))
     table = ("<table><tr><th>split</th><th>rows</th><th>kept</th><th>masks</th><th>empty share</th>"
              "<th>image encoding</th></tr>" + "".join(rows) + "</table>")
     return (f'<section id="splits"><h2>Splits</h2>{table}<div class="charts">{"".join(c for c in charts if c)}'
@@ -196,21 +184,20 @@ def render_thumbnails(report: Report, findings: Sequence[Finding]) -> str:
     return f'<div class="thumbs">{"".join(figures)}</div>' if figures else ""
 
 
-def render_check(report: Report, name: str, findings: Sequence[Finding]) -> str:
-    check = find_check(name)
-    first = findings[0]
-    severity = max(f.severity for f in findings).label
-    baselined = sum(1 for f in findings if f.baselined)
-    counts = f"{len(findings)} finding(s)" + (f", {len(findings) - baselined} new, {baselined} baselined"
-                                             if baselined else "")
+def render_check(report: Report, tally: CheckTally) -> str:
+    check = find_check(tally.check)
+    examples = report.examples_for(tally.check)
+    counts = f"{tally.count} finding(s)" + (f", {tally.new_count} new, {tally.baselined_count} baselined"
+                                           if tally.baselined_count else "")
     explain = ""
     if check is not None:
         sections = check.sections()
         explain = '<dl class="explain">' + "".join(
             f"<dt>{text(h)}</dt><dd>{text(sections[h])}</dd>" for h in DOC_SECTIONS if sections.get(h)
         ) + "</dl>"
+    listed = examples[:report.listed_per_check]
     rows = []
-    for finding in findings[:ROWS_PER_CHECK]:
+    for finding in listed:
         status = '<span class="tag">baselined</span>' if finding.baselined else '<span class="tag new">new</span>'
         rows.append(
             f"<tr><td>{text(finding.location)}</td><td>{text(finding.row_id or '')}</td>"
@@ -218,13 +205,14 @@ def render_check(report: Report, name: str, findings: Sequence[Finding]) -> str:
             f"<td>{text(finding.message)}</td><td>{status}</td></tr>"
         )
     more = ""
-    if len(findings) > ROWS_PER_CHECK:
-        facts = PurePath(report.outputs.get("facts", "the facts parquet")).name
-        more = (f'<p class="more">{len(findings) - ROWS_PER_CHECK} more: see report.json, or the '
-                f"<code>{text(facts)}</code> file (column <code>findings</code>) for every row.</p>")
+    if tally.count > len(listed):
+        full_list = PurePath(report.findings_file).name
+        more = (f'<p class="more">{tally.count - len(listed)} more: see <code>{text(full_list)}</code> '
+                "(every finding, one row each).</p>")
     return (
-        f'<section class="check" id="{anchor(name)}"><h2>{text(name)} <small>({text(first.code)})</small> '
-        f"{severity_badge(severity)}</h2><p>{text(counts)}</p>{explain}{render_thumbnails(report, findings)}"
+        f'<section class="check" id="{anchor(tally.check)}"><h2>{text(tally.check)} <small>({text(tally.code)})'
+        f"</small> {severity_badge(tally.severity.label)}</h2><p>{text(counts)}</p>{explain}"
+        f"{render_thumbnails(report, listed)}"
         "<table><tr><th>where</th><th>id</th><th>split</th><th>path</th><th>message</th><th>status</th></tr>"
         + "".join(rows) + f"</table>{more}</section>"
     )
@@ -237,7 +225,6 @@ MEASURES = {
     "std_ratio": ("std ratio", ("std_ratio",)),
     "nan_share": ("NaN share after", ("nan_share",)),
 }
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -289,23 +276,6 @@ def _before_after(transform: Mapping[str, Any], name: str) -> str:
     measures = _mapping(transform.get("measures"))
     return range_chart([("before", _mapping(measures.get("input"))), ("after", _mapping(measures.get("output")))],
                        f"Intensity before and after {name} (min-max, mean +- std)")
-
-
-def _worst(transforms: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], str] | None:
-    """The transform with the most severe findings, then the largest change of the image distribution."""
-    best: tuple[tuple[int, float], Mapping[str, Any], str] | None = None
-    for position, transform in enumerate(transforms):
-        listed = transform.get("findings")
-        found: list[Any] = listed if isinstance(listed, list) else []
-        rank = max((SEVERITY_RANK.get(str(_mapping(f).get("severity")), 0) for f in found), default=0)
-        shift = _measure(transform, MEASURES["mean_shift"][1]) or 0.0
-        ratio = _measure(transform, MEASURES["std_ratio"][1])
-        nan = _measure(transform, MEASURES["nan_share"][1]) or 0.0
-        change = abs(shift) + (abs(math.log(ratio)) if ratio and ratio > 0 else 0.0) + 10 * nan
-        key = (rank, change)
-        if best is None or key > best[0]:
-            best = (key, transform, _transform_name(transform, position))
-    return None if best is None else (best[1], best[2])
 
 
 def _samples(thumbnails: Mapping[str, Any]) -> str:
@@ -363,11 +333,12 @@ def render_pipeline(pipeline: Mapping[str, Any], thumbnails: Mapping[str, Any] |
         parts.append("<h3>Transforms</h3><table><tr><th>transform</th><th>effective p</th>"
                      + "".join(f"<th>{t}</th>" for t, _ in MEASURES.values()) + "</tr>" + "".join(rows) + "</table>")
     parts.append(f'<div class="charts">{"".join(c for c in charts if c)}</div>')
-    worst = _worst(transforms)
-    if worst is not None:
-        chart = _before_after(*worst)
+    if transforms:
+        culprit = culprit_order(transforms)[0]
+        name = _transform_name(culprit, next(i for i, t in enumerate(transforms) if t is culprit))
+        chart = _before_after(culprit, name)
         if chart:
-            parts.append(f"<h3>Largest change: {text(worst[1])}</h3><div class=\"charts\">{chart}</div>")
+            parts.append(f"<h3>Largest change: {text(name)}</h3><div class=\"charts\">{chart}</div>")
     steps = _steps(pipeline)
     if steps:
         parts.append(f'<h3>Step by step</h3><div class="charts">{steps}</div>')

@@ -1,11 +1,8 @@
-from collections import defaultdict
+from pathlib import PurePath
 
 from maskaudit.checks.registry import find_check
-from maskaudit.findings import Finding
 from maskaudit.replay.markdown import render_pipeline
 from maskaudit.report import Report
-
-ROWS_PER_CHECK = 20
 
 
 def _cell(text: object) -> str:
@@ -23,43 +20,42 @@ def render_summary(report: Report) -> list[str]:
     ]
     lines += [f"- Note: {_cell(note)}" for note in report.notes]
     if report.baselined_count:
-        lines.append(f"- Baseline: {len(report.new_findings)} new finding(s), {report.baselined_count} baselined")
-    if report.counts_by_check:
+        lines.append(f"- Baseline: {report.new_count} new finding(s), {report.baselined_count} baselined")
+    if report.tallies:
         lines += ["", "| check | code | severity | count |", "|---|---|---|---|"]
-        lines += [f"| {name} | {entry['code']} | {entry['severity']} | {entry['count']} |"
-                  for name, entry in report.counts_by_check.items()]
+        lines += [f"| {t.check} | {t.code} | {t.severity.label} | {t.count} |" for t in report.tallies]
     return lines
 
 
 def render_markdown(report: Report) -> str:
-    """The human report: verdict, counts, per-split statistics and every finding grouped by check."""
+    """The human report: verdict, counts, per-split statistics and the first findings of each check."""
     lines = ["# maskaudit report", "", *render_summary(report)]
     if report.splits:
         lines += ["", "## Splits", "", "| split | rows | kept | empty share | foreground share | encoding |",
                   "|---|---|---|---|---|---|"]
         for name, stats in report.splits.items():
-            shares = ", ".join(f"{label}: {share:.3%}" for label, share in stats.get("foreground_share", {}).items())
+            shares = ", ".join(f"{label}: {share:.3%}" for label, share in stats.foreground_share.items())
+            kept = "" if stats.rows_kept is None else stats.rows_kept
             lines.append(
-                f"| {_cell(name)} | {stats.get('rows', 0)} | {stats.get('rows_kept', '')} | "
-                f"{stats.get('empty_share', 0):.1%} | {_cell(shares or '-')} | {_cell(stats.get('encoding') or '-')} |"
+                f"| {_cell(name)} | {stats.rows} | {kept} | "
+                f"{stats.empty_share:.1%} | {_cell(shares or '-')} | {_cell(stats.encoding or '-')} |"
             )
     if report.pipeline is not None:
         lines += render_pipeline(report.pipeline)
-    grouped: dict[str, list[Finding]] = defaultdict(list)
-    for finding in report.findings:
-        grouped[finding.check].append(finding)
-    if grouped:
+    if report.tallies:
         lines += ["", "## Findings"]
-    for name in report.counts_by_check:
-        findings = grouped[name]
-        check = find_check(name)
-        lines += ["", f"### {name} ({findings[0].code}, {findings[0].severity.label}): {len(findings)}"]
+    full_list = PurePath(report.findings_file).name
+    for tally in report.tallies:
+        examples = report.examples_for(tally.check)
+        check = find_check(tally.check)
+        lines += ["", f"### {tally.check} ({tally.code}, {tally.severity.label}): {tally.count}"]
         if check is not None and check.summary:
             lines += ["", check.summary]
         lines += ["", "| where | path | message |", "|---|---|---|"]
-        for finding in findings[:ROWS_PER_CHECK]:
+        listed = examples[:report.listed_per_check]
+        for finding in listed:
             message = _cell(finding.message) + (" (baselined)" if finding.baselined else "")
             lines.append(f"| {_cell(finding.location)} | {_cell(finding.path or '')} | {message} |")
-        if len(findings) > ROWS_PER_CHECK:
-            lines.append(f"| ... | | {len(findings) - ROWS_PER_CHECK} more in report.json |")
+        if tally.count > len(listed):
+            lines.append(f"| ... | | {tally.count - len(listed)} more in {_cell(full_list)} |")
     return "\n".join(lines) + "\n"

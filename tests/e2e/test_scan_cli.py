@@ -250,7 +250,7 @@ def test_header_only_manifest_reports_no_usable_rows(tmp_path: Path) -> None:
 def test_python_api_and_module_entry_point(tmp_path: Path) -> None:
     report = maskaudit.audit(DEMO / "train.parquet", labels=[0, 1], workers=2)
     assert report.failed() and report.manifest.rows == 47
-    declared = [f for f in report.findings if f.check == "unexpected-label"]
+    declared = [f for f in report.examples if f.check == "unexpected-label"]
     assert {f.row for f in declared} >= {34}
     result = subprocess.run([sys.executable, "-m", "maskaudit", "explain", "lossy-mask"], capture_output=True,
                             text=True, check=False)

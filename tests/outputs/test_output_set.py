@@ -17,8 +17,8 @@ from maskaudit.manifest import OUTPUT_MARKER, ManifestChanged
 from maskaudit.output import prepare_output, write_outputs, write_text_set
 from tests.outputs.dataset import csv_manifest, leftovers, snapshot
 
-SCAN_SET = {"report.json", "report.md", "report.html", "report.junit.xml", "facts.parquet", "filtered.csv",
-            OUTPUT_MARKER}
+SCAN_SET = {"report.json", "report.md", "report.html", "report.junit.xml", "facts.parquet", "findings.parquet",
+            "filtered.csv", OUTPUT_MARKER}
 
 
 def test_a_scan_writes_exactly_the_named_set_and_leaves_nothing_beside_it(tmp_path: Path) -> None:

@@ -178,14 +178,15 @@ def test_clean_dataset_reports_a_pass(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "No check fired." in html and 'class="check"' not in html
 
 
-def test_long_tables_are_capped_with_a_pointer_to_the_facts(demo_out: Path) -> None:
+def test_long_tables_are_capped_with_a_pointer_to_the_findings_file(demo_out: Path) -> None:
     from maskaudit.findings import Finding, Severity
-    from maskaudit.reporters.html import ROWS_PER_CHECK
+    from maskaudit.report import LISTED_PER_CHECK
 
     report = load_report(demo_out / "report.json")
     many = tuple(Finding("M002", "empty-mask", Severity.WARNING, f"empty {i}", row=i, row_id=f"id-{i}")
-                 for i in range(ROWS_PER_CHECK + 7))
-    html = render_html(replace(report, findings=many))
+                 for i in range(LISTED_PER_CHECK + 7))
+    html = render_html(report.with_findings(many))
     section = html.split('id="check-empty-mask"', 1)[1]
-    assert section.count("<td>row ") == ROWS_PER_CHECK
-    assert "7 more: see report.json" in section and "facts.parquet" in section
+    assert section.count("<td>row ") == LISTED_PER_CHECK
+    assert f"{LISTED_PER_CHECK + 7} finding(s)" in section
+    assert "7 more: see <code>findings.parquet</code>" in section
