@@ -18,7 +18,7 @@ import xxhash
 from numpy.typing import NDArray
 from PIL import Image
 
-from maskaudit.header import PLAIN, Bytes, HeaderError, Traits, declared, png_damage
+from maskaudit.header import PLAIN, Bytes, HeaderError, Traits, declared, jpeg_components, png_damage
 from maskaudit.limits import DEFAULT_MAX_PIXELS
 
 cv2.setNumThreads(1)
@@ -95,7 +95,7 @@ def _decode(data: Bytes, name: str, prefer: tuple[str, ...], max_pixels: int) ->
         return Decoded(_load_palette_png(data, max_pixels), "png-palette")
     if fmt == "jpeg" and not data[-(1 << 20) :].rstrip(b"\x00").endswith(b"\xff\xd9"):
         raise DecodeError("truncated JPEG (no end-of-image marker)")
-    if fmt == "jpeg" and JPEG_RGB is not None and _jpeg_components(data) == 3:
+    if fmt == "jpeg" and JPEG_RGB is not None and jpeg_components(data) == 3:
         # an 8-bit three-component JPEG straight to RGB: the pixels IMREAD_UNCHANGED + BGR2RGB give, one pass less
         rgb = cv2.imdecode(np.frombuffer(data, np.uint8), JPEG_RGB)
         if rgb is not None and rgb.ndim == 3 and rgb.shape[2] == 3:
@@ -108,27 +108,6 @@ def _decode(data: Bytes, name: str, prefer: tuple[str, ...], max_pixels: int) ->
     if array.ndim == 3 and array.shape[2] >= 3:
         array = _bgr_to_rgb(array)
     return Decoded(array, fmt)
-
-
-def _jpeg_components(data: Bytes) -> int | None:
-    """The component count of an 8-bit JPEG's frame header; None for other precisions or when not found."""
-    i, end = 2, min(len(data), 1 << 20) - 9
-    while i < end:
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
-            i += 2
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-            return data[i + 9] if data[i + 4] == 8 else None
-        if marker == 0xDA:  # start of scan before any frame header
-            return None
-        i += 2 + ((data[i + 2] << 8) | data[i + 3])
-    return None
 
 
 def _bgr_to_rgb(array: NDArray[Any]) -> NDArray[Any]:

@@ -11,6 +11,7 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -95,10 +96,18 @@ def _png(data: Bytes, complete: bool) -> Declared:
     return Declared(_positive("PNG", height, width))
 
 
-def _jpeg(data: Bytes, complete: bool) -> Declared:
-    """Walk the markers to the first start-of-frame; garbage between segments is skipped, as libjpeg does."""
+JPEG_EOI, JPEG_SOS, JPEG_APP1 = 0xD9, 0xDA, 0xE1
+
+
+def jpeg_segments(data: Bytes) -> Iterator[tuple[int, int, int]]:
+    """Each JPEG segment before the image data as (marker, offset of the marker, end of the segment).
+
+    Fill bytes, markers without a length and stray bytes between segments are skipped, as libjpeg skips them.
+    The last item is the end-of-image or start-of-scan marker, if the data reaches it; data that ends first
+    raises _Short. At most MAX_CHUNKS segments are walked.
+    """
     i = 2
-    while True:
+    for _ in range(MAX_CHUNKS):
         _need(data, i + 2)
         if data[i] != 0xFF:
             i = data.find(b"\xff", i)
@@ -112,19 +121,49 @@ def _jpeg(data: Bytes, complete: bool) -> Declared:
         if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD8:
             i += 2
             continue
-        if marker == 0xD9:
-            raise HeaderError("JPEG ends before its frame header")
-        if marker == 0xDA:
-            raise HeaderError("JPEG scan data comes before any frame header")
+        if marker in (JPEG_EOI, JPEG_SOS):
+            yield marker, i, i + 2
+            return
         _need(data, i + 4)
         length = (data[i + 2] << 8) | data[i + 3]
         if length < 2:
             raise HeaderError("JPEG segment with a length under 2")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            _need(data, i + 9)
-            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-            return Declared(_positive("JPEG", height, width))
+        yield marker, i, i + 2 + length
         i += 2 + length
+    raise HeaderError(f"JPEG holds more than {MAX_CHUNKS} segments before its image data")
+
+
+def is_frame_header(marker: int) -> bool:
+    """Start-of-frame markers (SOF0-SOF15), which are not DHT, JPG or DAC."""
+    return 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC)
+
+
+def jpeg_frame(data: Bytes) -> tuple[int, int, int, int]:
+    """(precision, height, width, components) from the first frame header."""
+    for marker, at, _end in jpeg_segments(data):
+        if marker == JPEG_EOI:
+            raise HeaderError("JPEG ends before its frame header")
+        if marker == JPEG_SOS:
+            raise HeaderError("JPEG scan data comes before any frame header")
+        if is_frame_header(marker):
+            _need(data, at + 10)
+            precision, height, width, components = struct.unpack(">BHHB", data[at + 4 : at + 10])
+            return precision, height, width, components
+    raise _Short
+
+
+def jpeg_components(data: Bytes) -> int | None:
+    """The component count of an 8-bit JPEG's frame header; None for other precisions, damage or no header."""
+    try:
+        precision, _height, _width, components = jpeg_frame(data)
+    except (_Short, HeaderError):
+        return None
+    return components if precision == 8 else None
+
+
+def _jpeg(data: Bytes, complete: bool) -> Declared:
+    _, height, width, _ = jpeg_frame(data)
+    return Declared(_positive("JPEG", height, width))
 
 
 _TIFF_TYPES = {3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}
@@ -424,29 +463,17 @@ def _orientation(block: Bytes) -> int:
 
 def _jpeg_traits(data: Bytes) -> Traits:
     """APP1 "Exif" for the orientation, the frame header's component count for CMYK/YCCK; stops at the scan."""
-    orientation, components, i = 1, 0, 2
-    exif_seen = False
-    for _ in range(MAX_CHUNKS):
-        if i + 4 > len(data):
-            break
-        if data[i] != 0xFF:
-            break
-        marker = data[i + 1]
-        if marker == 0xFF:
-            i += 1
-            continue
-        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD8:
-            i += 2
-            continue
-        if marker in (0xD9, 0xDA):
-            break
-        end = i + 2 + ((data[i + 2] << 8) | data[i + 3])
-        if marker == 0xE1 and not exif_seen and data[i + 4 : i + 10] == b"Exif\x00\x00":
-            exif_seen = True  # decoders read the first EXIF segment only
-            orientation = _orientation(data[i + 4 : min(end, len(data))])
-        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and i + 10 <= min(end, len(data)):
-            components = data[i + 9]
-        i = end
+    orientation, components, exif_seen = 1, 0, False
+    try:
+        for marker, at, end in jpeg_segments(data):
+            stop = min(end, len(data))
+            if marker == JPEG_APP1 and not exif_seen and data[at + 4 : at + 10] == b"Exif\x00\x00":
+                exif_seen = True  # decoders read the first EXIF segment only
+                orientation = _orientation(data[at + 4 : stop])
+            elif is_frame_header(marker) and at + 10 <= stop:
+                components = data[at + 9]
+    except (_Short, HeaderError):
+        pass  # what was found before the damage stands
     return Traits(orientation=orientation, cmyk=components == 4)
 
 
