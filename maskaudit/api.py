@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
@@ -32,6 +33,7 @@ class AuditRun:
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    cache: RunStats | None = None  # what the scan took from the facts cache; None when it ran without one
 
 
 def default_workers() -> int:
@@ -61,8 +63,13 @@ def run_audit(
     progress: bool = False,
     limits: Limits = Limits(),
     config: Path | None = None,
+    cache: FactsCache | None = None,
 ) -> AuditRun:
-    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used."""
+    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used.
+
+    With a cache, unchanged files are not read again and known content is not decoded again; the facts are the
+    same either way, and the judgement is always made afresh.
+    """
     settings = settings or Settings()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
@@ -71,7 +78,8 @@ def run_audit(
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     used = min(workers or default_workers(), default_workers())
     facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress, limits=limits,
-                      total=manifest.row_count() if progress else None)
+                      total=manifest.row_count() if progress else None, cache=cache)
+    cache_stats = cache.close() if cache is not None else None
     judgement = judge(facts, settings, has_splits=chosen.split is not None,
                       root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None))
     stats = {name: s.to_dict() for name, s in judgement.context.by_split_stats().items()}
@@ -83,7 +91,8 @@ def run_audit(
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
             config=str(config) if config is not None else None,
         ),
-        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels},
+        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels,
+                  "cache": cache is not None},
         findings=judgement.findings,
         rows_kept=len(facts) - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
@@ -91,7 +100,8 @@ def run_audit(
         fail_on=settings.fail_on.value,
         notes=run_notes(workers, used, chosen, base, config),
     )
-    return AuditRun(report, manifest, chosen, facts, judgement.dropped, judgement.context, limits=limits)
+    return AuditRun(report, manifest, chosen, facts, judgement.dropped, judgement.context, limits=limits,
+                    cache=cache_stats)
 
 
 def audit(
@@ -105,8 +115,10 @@ def audit(
     workers: int | None = None,
     settings: Settings | None = None,
     limits: Limits = Limits(),
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Report:
-    """Scan a manifest and the files it points to; return the report. Writes nothing.
+    """Scan a manifest and the files it points to; return the report. Writes nothing but the facts cache, kept
+    only when cache_dir names its folder.
 
     Bad arguments raise maskaudit.errors.UsageError, a ValueError.
     """
@@ -118,7 +130,7 @@ def audit(
         )
     return run_audit(
         Path(manifest), settings, root=Path(root) if root is not None else None, columns=columns,
-        workers=workers, limits=limits,
+        workers=workers, limits=limits, cache=FactsCache(Path(cache_dir)) if cache_dir is not None else None,
     ).report
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import tomllib
 
+from maskaudit.cache import DEFAULT_MAX_BYTES, FactsCache, default_dir
 from maskaudit.checks.registry import all_checks, find_check
 from maskaudit.errors import UsageError
 from maskaudit.findings import Severity
@@ -62,6 +63,9 @@ class ScanConfig:
     max_file_bytes: int | None = None
     max_pixels: int | None = None
     keep_paths: bool | None = None
+    cache: bool | None = None
+    cache_dir: Path | None = None
+    cache_max_bytes: int | None = None
     discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
@@ -92,6 +96,14 @@ class ScanConfig:
             max_file_bytes=self.max_file_bytes if self.max_file_bytes is not None else defaults.max_file_bytes,
             max_pixels=self.max_pixels if self.max_pixels is not None else defaults.max_pixels,
         )
+
+
+    def facts_cache(self) -> FactsCache | None:
+        """The facts cache the scan uses (on unless `cache = false`); None when it is off."""
+        if self.cache is False:
+            return None
+        return FactsCache(self.cache_dir if self.cache_dir is not None else default_dir(),
+                          self.cache_max_bytes if self.cache_max_bytes is not None else DEFAULT_MAX_BYTES)
 
 
 class ConfigError(UsageError):
@@ -260,6 +272,9 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "max_file_bytes": _Reader.size,
     "max_pixels": _Reader.size,
     "keep_paths": _Reader.flag,
+    "cache": _Reader.flag,
+    "cache_dir": _Reader.path,
+    "cache_max_bytes": _Reader.size,
 }
 
 

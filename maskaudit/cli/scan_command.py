@@ -90,6 +90,10 @@ def scan(
     seed: opt.Seed = None,
     keep_paths: bool = typer.Option(False, "--keep-paths",
                                     help="write the filtered manifest's paths verbatim, not relative to --out"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="read and decode every file; neither use nor fill the "
+                                                            "facts cache"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="facts cache folder (default: "
+                                                                    "$XDG_CACHE_HOME/maskaudit or ~/.cache/maskaudit)"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -101,7 +105,7 @@ def scan(
         severities=opt.parse_severities(severity),
         max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
-        keep_paths=True if keep_paths else None,
+        keep_paths=True if keep_paths else None, cache=False if no_cache else None, cache_dir=cache_dir,
     )
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
@@ -124,7 +128,8 @@ def scan(
     out_dir = out if out is not None else default_out_dir(manifest)
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
-                    progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source)
+                    progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
+                    cache=config.facts_cache())
     if replay is not None:
         run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:
@@ -143,4 +148,6 @@ def scan(
     if not quiet:
         typer.echo(render_terminal(report, {"report": str(paths["report_md"]), "html report": str(paths["report_html"]),
                                             "filtered manifest": str(paths["filtered_manifest"])}), nl=False)
+        if run.cache is not None:
+            typer.echo(run.cache.describe())
     raise typer.Exit(1 if report.failed() else 0)
