@@ -469,10 +469,8 @@ class FactsCache:
             return None
         try:
             return db.execute(sql, args).fetchone()
-        except sqlite3.OperationalError:
-            return None  # locked for longer than the timeout: the file is read as if never seen
-        except sqlite3.DatabaseError as exc:
-            self._off(f"the cache database {self.path} failed ({exc}); scanning on without it")
+        except sqlite3.Error as exc:
+            self._failed(exc)  # locked past the timeout: the file is read as if never seen
             return None
 
     def _write(self, action: Callable[[sqlite3.Connection], Any]) -> None:
@@ -483,10 +481,13 @@ class FactsCache:
             with db:
                 db.execute("BEGIN IMMEDIATE")
                 action(db)
-        except sqlite3.OperationalError:
-            pass  # locked for longer than the timeout, or a full disk: these entries are simply not kept
-        except sqlite3.DatabaseError as exc:
-            self._off(f"the cache database {self.path} failed ({exc}); scanning on without it")
+        except sqlite3.Error as exc:
+            self._failed(exc)  # locked past the timeout, or a full disk: these entries are simply not kept
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        if damaged(exc):
+            self._off(f"the cache database {self.path} is damaged ({exc}); scanning on without it (it is "
+                      f"started anew next time)")
 
     def _off(self, message: str) -> None:
         with self._lock:
@@ -532,16 +533,14 @@ class FactsCache:
                 finally:
                     db.close()
                 return True
-            except sqlite3.OperationalError as exc:
-                if attempt or "locked" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc):
-                    warn(f"cannot use the cache {self.path} ({exc}); scanning without it")
-                    return False
-                self._move_aside(exc)
-            except sqlite3.DatabaseError as exc:
-                if attempt:
-                    warn(f"cannot use the cache {self.path} ({exc}); scanning without it")
-                    return False
-                self._move_aside(exc)
+            except sqlite3.Error as exc:
+                if damaged(exc) and not attempt:
+                    self._move_aside(exc)
+                    continue
+                if not quiet(exc):
+                    warn(f"cannot use the cache {self.path} ({exc}); scanning without it (choose another "
+                         f"folder with --cache-dir, or --no-cache)")
+                return False
         return False
 
     def _move_aside(self, exc: Exception) -> None:
@@ -562,6 +561,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def damaged(exc: sqlite3.Error) -> bool:
+    """The database file is not a database, or a damaged one (not merely locked, read-only or full)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return "not a database" in str(exc) or "malformed" in str(exc)
+
+
+def quiet(exc: sqlite3.Error) -> bool:
+    """A full disk or an I/O error: the outputs meet it too and report it; the cache says nothing more."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))
 
 
 def warn(message: str) -> None:
