@@ -285,6 +285,13 @@ def main() -> None:
               f"markdown {entry['markdown']:.2f}, apply baseline {entry['baseline']:.2f}, "
               f"write baseline {entry['write_baseline']:.2f}")
 
+    from bench.cache_bench import report as cache_report
+    from bench.cache_bench import run_cache_bench
+
+    cache = run_cache_bench(args.data)
+    figures["cache"] = cache
+    print(f"\n{cache_report(cache)}")
+
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
