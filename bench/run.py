@@ -283,6 +283,13 @@ def main() -> None:
     for entry in reports:
         print(describe(entry))
 
+    from bench.cache_bench import report as cache_report
+    from bench.cache_bench import run_cache_bench
+
+    cache = run_cache_bench(args.data)
+    figures["cache"] = cache
+    print(f"\n{cache_report(cache)}")
+
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")

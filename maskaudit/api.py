@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
@@ -34,6 +35,7 @@ class AuditRun:
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    cache: RunStats | None = None  # what the scan took from the facts cache; None when it ran without one
 
 
 def default_workers() -> int:
@@ -64,9 +66,14 @@ def run_audit(
     limits: Limits = Limits(),
     config: Path | None = None,
     examples: int = DEFAULT_EXAMPLES,
+    cache: FactsCache | None = None,
 ) -> AuditRun:
     """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used;
-    the report holds the first ``examples`` findings of each check."""
+    the report holds the first ``examples`` findings of each check.
+
+    With a cache, unchanged files are not read again and known content is not decoded again; the facts are the
+    same either way, and the judgement is always made afresh.
+    """
     settings = settings or Settings()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
@@ -75,7 +82,8 @@ def run_audit(
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     used = min(workers or default_workers(), default_workers())
     facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress, limits=limits,
-                      total=manifest.row_count() if progress else None)
+                      total=manifest.row_count() if progress else None, cache=cache)
+    cache_stats = cache.close() if cache is not None else None
     judgement = judge(facts, settings, has_splits=chosen.split is not None,
                       root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None))
     kept = judgement.context.kept_stats
@@ -87,7 +95,8 @@ def run_audit(
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
             config=str(config) if config is not None else None,
         ),
-        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels},
+        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels,
+                  "cache": cache is not None},
         rows_kept=len(facts) - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
         splits=stats,
@@ -97,7 +106,7 @@ def run_audit(
         notes=run_notes(workers, used, chosen, base, config),
     ).with_findings(judgement.findings)
     return AuditRun(report, judgement.findings, manifest, chosen, facts, judgement.dropped, judgement.context,
-                    limits=limits)
+                    limits=limits, cache=cache_stats)
 
 
 def audit(
@@ -111,8 +120,10 @@ def audit(
     workers: int | None = None,
     settings: Settings | None = None,
     limits: Limits = Limits(),
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Report:
-    """Scan a manifest and the files it points to; return the report. Writes nothing.
+    """Scan a manifest and the files it points to; return the report. Writes nothing but the facts cache, kept
+    only when cache_dir names its folder.
 
     Bad arguments raise maskaudit.errors.UsageError, a ValueError.
     """
@@ -124,7 +135,7 @@ def audit(
         )
     return run_audit(
         Path(manifest), settings, root=Path(root) if root is not None else None, columns=columns,
-        workers=workers, limits=limits,
+        workers=workers, limits=limits, cache=FactsCache(Path(cache_dir)) if cache_dir is not None else None,
     ).report
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import tomllib
 
+from maskaudit.cache import DEFAULT_MAX_BYTES, FactsCache, default_dir
 from maskaudit.checks.registry import all_checks, find_check
 from maskaudit.errors import UsageError
 from maskaudit.findings import Severity
@@ -63,6 +64,9 @@ class ScanConfig:
     max_pixels: int | None = None
     keep_paths: bool | None = None
     examples: int | None = None
+    cache: bool | None = None
+    cache_dir: Path | None = None
+    cache_max_bytes: int | None = None
     discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
@@ -93,6 +97,14 @@ class ScanConfig:
             max_file_bytes=self.max_file_bytes if self.max_file_bytes is not None else defaults.max_file_bytes,
             max_pixels=self.max_pixels if self.max_pixels is not None else defaults.max_pixels,
         )
+
+
+    def facts_cache(self) -> FactsCache | None:
+        """The facts cache the scan uses (on unless `cache = false`); None when it is off."""
+        if self.cache is False:
+            return None
+        return FactsCache(self.cache_dir if self.cache_dir is not None else default_dir(),
+                          self.cache_max_bytes if self.cache_max_bytes is not None else DEFAULT_MAX_BYTES)
 
 
 class ConfigError(UsageError):
@@ -262,6 +274,9 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "max_pixels": _Reader.size,
     "keep_paths": _Reader.flag,
     "examples": lambda r, k, v: r.integer(k, v, 0),
+    "cache": _Reader.flag,
+    "cache_dir": _Reader.path,
+    "cache_max_bytes": _Reader.size,
 }
 
 

@@ -11,7 +11,7 @@ import functools
 import os
 import stat
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from maskaudit.data_root import within
 from maskaudit.decode import Decoded, DecodeError, decode_bytes, sniff
@@ -55,10 +55,40 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A regular file within the size limit: its resolved path and what stat said of it."""
+
+    full: str
+    info: os.stat_result
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A file's whole content, with the status of the descriptor it was read from."""
+
+    full: str
+    data: bytearray
+    info: os.stat_result
+
+
 def load(
     path: str | None, root: os.PathLike[str] | str, role: str, limits: Limits = Limits()
 ) -> tuple[Decoded | None, Problem | None]:
     """Decode the file a manifest path names, within the limits; exactly one of the pair is None."""
+    found, problem = find(path, root, role, limits)
+    if found is None:
+        return None, problem
+    read_file, problem = read(found, role, limits)
+    if read_file is None:
+        return None, problem
+    return decode(read_file, role, limits)
+
+
+def find(
+    path: str | None, root: os.PathLike[str] | str, role: str, limits: Limits = Limits()
+) -> tuple[Found | None, Problem | None]:
+    """The regular file a manifest path names, by stat alone (nothing is opened); exactly one is None."""
     if path is None:
         return None, Problem(ProblemKind.MISSING_PATH, f"{role} path is empty")
     if "://" in path:
@@ -66,22 +96,37 @@ def load(
     if "\x00" in path:
         return None, Problem(ProblemKind.NOT_FOUND, f"{role} path {path!r} holds a NUL byte: no file has that name")
     full = resolve(path, root)
-    problem = _check_stat(full, role, limits)
-    if problem is not None:
-        return None, problem
     try:
-        data = _read(full, role, limits)
+        info = os.stat(full)
+    except ValueError:  # a name the file system cannot encode
+        return None, Problem(ProblemKind.NOT_FOUND, f"{role} file {full!r} cannot exist: its name cannot be encoded")
+    except OSError as exc:
+        return None, _stat_problem(full, role, exc)
+    problem = _kind_problem(full, role, info.st_mode) or _size_problem(role, info.st_size, limits)
+    return (None, problem) if problem is not None else (Found(full, info), None)
+
+
+def read(found: Found, role: str, limits: Limits = Limits()) -> tuple[Read | None, Problem | None]:
+    """The found file's bytes, once its kind, size and declared pixels are known to be within bounds."""
+    try:
+        data, info = _read(found.full, role, limits)
     except _Refused as refused:
         return None, refused.problem
     except OSError as exc:
         return None, _unreadable(role, f"cannot be read ({exc.strerror or exc})")
+    return Read(found.full, data, info), None
+
+
+def decode(read_file: Read, role: str, limits: Limits = Limits()) -> tuple[Decoded | None, Problem | None]:
+    """The array a file's bytes hold, with what its header says loaders differ on."""
+    name = os.path.basename(read_file.full)
     try:
-        decoded = decode_bytes(data, os.path.basename(full), max_pixels=limits.max_pixels)
+        decoded = decode_bytes(read_file.data, name, max_pixels=limits.max_pixels)
     except DecodeError as exc:
         return None, _unreadable(role, str(exc))
     except Exception as exc:  # one bad file never stops a scan: a decoder's surprise becomes a finding
         return None, _unreadable(role, f"{type(exc).__name__}: {exc}")
-    return _with_traits(decoded, data, os.path.basename(full)), None
+    return _with_traits(decoded, read_file.data, name), None
 
 
 def _with_traits(decoded: Decoded, data: bytearray, name: str) -> Decoded:
@@ -109,16 +154,6 @@ class _Refused(Exception):
 
 def _unreadable(role: str, reason: str) -> Problem:
     return Problem(ProblemKind.UNREADABLE, f"{role} file cannot be decoded: {reason}")
-
-
-def _check_stat(full: str, role: str, limits: Limits) -> Problem | None:
-    try:
-        info = os.stat(full)
-    except ValueError:  # a name the file system cannot encode
-        return Problem(ProblemKind.NOT_FOUND, f"{role} file {full!r} cannot exist: its name cannot be encoded")
-    except OSError as exc:
-        return _stat_problem(full, role, exc)
-    return _kind_problem(full, role, info.st_mode) or _size_problem(role, info.st_size, limits)
 
 
 def _stat_problem(full: str, role: str, exc: OSError) -> Problem:
@@ -154,7 +189,7 @@ def _size_problem(role: str, size: int, limits: Limits) -> Problem | None:
                              f"raise it with --max-file-bytes if the file is genuine")
 
 
-def _read(full: str, role: str, limits: Limits) -> bytearray:
+def _read(full: str, role: str, limits: Limits) -> tuple[bytearray, os.stat_result]:
     """The whole file, read only once its kind, size and declared pixels are known to be within bounds."""
     fd = os.open(full, _OPEN_FLAGS)
     try:
@@ -173,7 +208,7 @@ def _read(full: str, role: str, limits: Limits) -> bytearray:
         complete = len(head) < HEAD_BYTES or len(head) >= size
         found = _declared(head, fmt, complete, role, limits)
         if complete:
-            return head
+            return head, info
         whole = bytearray(size)  # zero pages cost nothing until the read fills them
         whole[: len(head)] = head
         with memoryview(whole) as view:
@@ -181,7 +216,7 @@ def _read(full: str, role: str, limits: Limits) -> bytearray:
         del whole[got:]
         if found is None:
             _declared(whole, fmt, True, role, limits)
-        return whole
+        return whole, info
     finally:
         os.close(fd)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,12 +14,13 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from maskaudit.decode import Decoded
+from maskaudit.cache import ROLES, FactsCache
+from maskaudit.decode import Decoded, sniff
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
 from maskaudit.header import PLAIN
 from maskaudit.interning import shared
 from maskaudit.limits import Limits
-from maskaudit.loading import load, outside_root
+from maskaudit.loading import Read, decode, find, outside_root, read
 from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 from maskaudit.native_stderr import native_stderr_silenced
@@ -55,9 +58,9 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
             position += 1
 
 
-def measure_row(spec: RowSpec, root: Path, limits: Limits = Limits()) -> RowFacts:
-    image, image_problem = _measure(spec.image_path, root, "image", measure_image, limits)
-    mask, mask_problem = _measure(spec.mask_path, root, "mask", measure_mask, limits)
+def measure_row(spec: RowSpec, root: Path, limits: Limits = Limits(), cache: FactsCache | None = None) -> RowFacts:
+    image, image_problem = _measure(spec.image_path, root, ImageFacts, measure_image, limits, cache)
+    mask, mask_problem = _measure(spec.mask_path, root, MaskFacts, measure_mask, limits, cache)
     return RowFacts(
         row=spec.row, image_path=spec.image_path, mask_path=spec.mask_path, split=spec.split, flag=spec.flag,
         group=spec.group, row_id=spec.row_id, image=image, mask=mask, image_problem=image_problem,
@@ -67,9 +70,40 @@ def measure_row(spec: RowSpec, root: Path, limits: Limits = Limits()) -> RowFact
 
 
 def _measure(
-    path: str | None, root: Path, role: str, measure: Callable[[Decoded], FactsT], limits: Limits
+    path: str | None, root: Path, kind: type[FactsT], measure: Callable[[Decoded], FactsT], limits: Limits,
+    cache: FactsCache | None,
 ) -> tuple[FactsT | None, Problem | None]:
-    decoded, problem = load(path, root, role, limits)
+    """A file's facts: from the cache when its status is unchanged or its content known, else decoded."""
+    role = ROLES[kind]
+    found, problem = find(path, root, role, limits)
+    if found is None:
+        return None, problem
+    if cache is not None:
+        known = cache.known(kind, found.full, found.info, limits)
+        if known is not None:
+            return known, None
+    started = time.time_ns()
+    content, problem = read(found, role, limits)
+    if content is None:
+        return None, problem
+    if cache is None:
+        return _decode_and_measure(content, role, measure, limits)
+    fmt = sniff(bytes(content.data[:16]), os.path.basename(content.full))
+    digest, variant, facts = cache.by_content(kind, content.data, fmt, limits)
+    if facts is None:
+        facts, problem = _decode_and_measure(content, role, measure, limits)
+        if facts is None:
+            return None, problem
+        cache.store(content.full, content.info, digest, variant, fmt, facts, started)
+    else:
+        cache.store(content.full, content.info, digest, variant, fmt, None, started)
+    return facts, None
+
+
+def _decode_and_measure(
+    content: Read, role: str, measure: Callable[[Decoded], FactsT], limits: Limits
+) -> tuple[FactsT | None, Problem | None]:
+    decoded, problem = decode(content, role, limits)
     if decoded is None:
         return None, problem
     try:
@@ -79,8 +113,10 @@ def _measure(
     return (facts if decoded.traits is PLAIN else replace(facts, traits=decoded.traits)), None
 
 
-def measure_chunk(specs: Sequence[RowSpec], root: Path, limits: Limits) -> list[RowFacts]:
-    return [measure_row(spec, root, limits) for spec in specs]
+def measure_chunk(
+    specs: Sequence[RowSpec], root: Path, limits: Limits, cache: FactsCache | None = None
+) -> list[RowFacts]:
+    return [measure_row(spec, root, limits, cache) for spec in specs]
 
 
 def scan_rows(
@@ -90,6 +126,7 @@ def scan_rows(
     progress: bool = False,
     total: int | None = None,
     limits: Limits = Limits(),
+    cache: FactsCache | None = None,
 ) -> list[RowFacts]:
     """Facts for every row, in manifest order. Memory holds facts, never decoded arrays.
 
@@ -97,11 +134,12 @@ def scan_rows(
     chunks are cancelled and the pool is not waited for: the scan ends with the chunks already running.
     """
     with native_stderr_silenced():
-        return _scan(specs, root, max(1, workers), progress, total, limits)
+        return _scan(specs, root, max(1, workers), progress, total, limits, cache)
 
 
 def _scan(
-    specs: Iterator[RowSpec], root: Path, workers: int, progress: bool, total: int | None, limits: Limits
+    specs: Iterator[RowSpec], root: Path, workers: int, progress: bool, total: int | None, limits: Limits,
+    cache: FactsCache | None,
 ) -> list[RowFacts]:
     results: list[RowFacts] = []
     bar = tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True)
@@ -120,11 +158,11 @@ def _scan(
         for spec in specs:
             chunk.append(spec)
             if len(chunk) == CHUNK_ROWS:
-                pending.append(pool.submit(measure_chunk, chunk, root, limits))
+                pending.append(pool.submit(measure_chunk, chunk, root, limits, cache))
                 chunk = []
                 drain(limit)
         if chunk:
-            pending.append(pool.submit(measure_chunk, chunk, root, limits))
+            pending.append(pool.submit(measure_chunk, chunk, root, limits, cache))
         drain(0)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)

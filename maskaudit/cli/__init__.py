@@ -22,6 +22,7 @@ import click
 import typer
 
 from maskaudit.cli import (  # noqa: F401  (registers the commands)
+    cache_command,
     init_command,
     registry_commands,
     replay_command,

@@ -96,6 +96,10 @@ def scan(
         None, "--examples", min=0,
         help=f"findings per check that report.json holds (default {DEFAULT_EXAMPLES:,}); "
              f"{FINDINGS_FILE} holds them all"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="read and decode every file; neither use nor fill the "
+                                                            "facts cache"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="facts cache folder (default: "
+                                                                    "$XDG_CACHE_HOME/maskaudit or ~/.cache/maskaudit)"),
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -107,7 +111,8 @@ def scan(
         severities=opt.parse_severities(severity),
         max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
-        keep_paths=True if keep_paths else None, examples=examples,
+        keep_paths=True if keep_paths else None, examples=examples, cache=False if no_cache else None,
+        cache_dir=cache_dir,
     )
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
@@ -131,7 +136,8 @@ def scan(
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
     run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
-                    examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES)
+                    examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
+                    cache=config.facts_cache())
     if replay is not None:
         run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:
@@ -151,4 +157,6 @@ def scan(
     if not quiet:
         typer.echo(render_terminal(report, {"report": str(paths["report_md"]), "html report": str(paths["report_html"]),
                                             "filtered manifest": str(paths["filtered_manifest"])}), nl=False)
+        if run.cache is not None:
+            typer.echo(run.cache.describe())
     raise typer.Exit(1 if report.failed() else 0)

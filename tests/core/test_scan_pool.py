@@ -21,7 +21,7 @@ def test_ctrl_c_cancels_queued_chunks_and_does_not_wait_for_the_running_one(
     calls: list[int] = []
     finished: list[int] = []
 
-    def blocked_chunk(specs: Sequence[RowSpec], root: Path, limits: Limits) -> list[RowFacts]:
+    def blocked_chunk(specs: Sequence[RowSpec], root: Path, limits: Limits, cache: object = None) -> list[RowFacts]:
         calls.append(specs[0].row)
         started.set()
         release.wait(timeout=60)

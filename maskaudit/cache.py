@@ -1,0 +1,646 @@
+"""Facts of files already measured, kept in the user's cache folder so that an unchanged file is not read again.
+
+One SQLite database, two tables:
+
+- ``files``, the stat index: absolute path, size, mtime_ns, ctime_ns, inode, device -> the digest (xxh3-128) of
+  the bytes. It only lets an unchanged file skip the read. Any change of status means a new read: an edit in
+  place to the same size with its mtime set back still moves ctime, which no user can set. A file changed within
+  RACY_NS of its read is not indexed (a second write in the same clock tick would keep its status).
+- ``facts``: (digest, variant) -> the facts as JSON text (never pickle: nothing in the cache is executable). The
+  variant names the role, the sniffed format, the facts schema, the decoder versions and the limits: everything
+  that changes what decoding and measuring give for the same bytes.
+
+Judgements are never stored, so changing --labels or a threshold re-judges cached facts. Problems are not
+stored either: their messages name the path, and a missing or refused file costs no read to find again.
+Writes are batched transactions; a damaged entry is deleted and measured again; a damaged database is moved
+aside with one warning; a cache that cannot be opened or written turns itself off with one warning. The
+content is bounded by ``max_bytes``, the least recently used entries pruned first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import functools
+import json
+import os
+import sqlite3
+import sys
+import threading
+import time
+import types
+import typing
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import xxhash
+
+from maskaudit.facts import ImageFacts, MaskFacts
+from maskaudit.limits import Limits
+from maskaudit.version import __version__
+
+# Raise when measuring changes what a field holds while the fields themselves stay the same.
+FACTS_FORMAT = 1
+DATABASE_NAME = "facts.sqlite"
+DEFAULT_MAX_BYTES = 1 << 30
+RACY_NS = 1_000_000_000
+BUSY_TIMEOUT_S = 10.0
+FLUSH_ENTRIES = 512
+HOUR_S = 3600
+PRUNE_TO = 0.9  # pruning leaves this share of max_bytes, so that the next run does not prune at once
+ROW_OVERHEAD = 64  # bytes an index or facts row costs beyond its text, roughly
+FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
+ROLES: dict[type, str] = {ImageFacts: "image", MaskFacts: "mask"}
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL, device INTEGER NOT NULL, digest TEXT NOT NULL, format TEXT NOT NULL,
+    used INTEGER NOT NULL, bytes INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS facts (
+    digest TEXT NOT NULL, variant TEXT NOT NULL, facts TEXT NOT NULL, used INTEGER NOT NULL,
+    bytes INTEGER NOT NULL, PRIMARY KEY (digest, variant)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run TEXT PRIMARY KEY, started INTEGER NOT NULL, unchanged INTEGER NOT NULL DEFAULT 0,
+    same_content INTEGER NOT NULL DEFAULT 0, measured INTEGER NOT NULL DEFAULT 0
+);
+"""
+_KNOWN = (
+    "SELECT i.size, i.mtime_ns, i.ctime_ns, i.inode, i.device, f.facts, f.used, i.digest, f.variant "
+    "FROM files i JOIN facts f ON f.digest = i.digest AND f.variant = ? || i.format WHERE i.path = ?"
+)
+RUNS_KEPT = 20
+
+
+class CorruptEntry(ValueError):
+    """Stored facts that do not fit the facts' fields (damaged, or written by other code)."""
+
+
+# --- the facts schema and its JSON form, derived from the dataclasses' fields --------------------------------
+
+
+def _describe(kind: Any, seen: tuple[type, ...] = ()) -> str:
+    """A type's full shape as text: nested dataclasses and enums spelled out, so any change shows."""
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        if kind in seen:
+            return kind.__name__
+        hints = typing.get_type_hints(kind)
+        inner = ", ".join(f"{f.name}: {_describe(hints[f.name], (*seen, kind))}" for f in dataclasses.fields(kind))
+        return f"{kind.__name__}({inner})"
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return f"{kind.__name__}[{', '.join(repr(m.value) for m in kind)}]"
+    args = typing.get_args(kind)
+    if args:
+        origin = typing.get_origin(kind)
+        name = "Union" if origin in (typing.Union, types.UnionType) else getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join('...' if a is Ellipsis else _describe(a, seen) for a in args)}]"
+    return getattr(kind, "__name__", str(kind))
+
+
+@functools.cache
+def schema_version() -> str:
+    """FACTS_FORMAT and a digest of every field name and type of the facts records, nested ones included."""
+    shape = ";".join(_describe(kind) for kind in (ImageFacts, MaskFacts))
+    return f"{FACTS_FORMAT}.{xxhash.xxh3_64_hexdigest(shape.encode())}"
+
+
+def encode(value: Any) -> Any:
+    """A facts record as plain JSON data: dataclasses become lists of their fields in order."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, enum.Enum):
+        return encode(value.value)
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return [encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return [[encode(k), encode(v)] for k, v in value.items()]
+    raise TypeError(f"facts hold a {type(value).__name__}, which the cache cannot store")
+
+
+def dumps(facts: ImageFacts | MaskFacts) -> str:
+    return json.dumps(encode(facts), separators=(",", ":"))
+
+
+def loads(kind: type[FactsT], text: str) -> FactsT:
+    """Facts of the given class from their JSON text; CorruptEntry when the text does not fit the fields."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise CorruptEntry(f"not JSON ({exc})") from None
+    built: FactsT = _record_builder(typing.cast(Any, kind))(data)
+    return built
+
+
+def _fail(expected: str, data: Any) -> typing.NoReturn:
+    raise CorruptEntry(f"expected {expected}, found {type(data).__name__}")
+
+
+def _scalar(kind: type) -> Callable[[Any], Any]:
+    if kind is bool:
+        allowed: tuple[type, ...] = (bool,)
+    elif kind is int:
+        allowed = (int,)
+    elif kind is float:
+        allowed = (float, int)  # kept as stored: an int measured into a float field reads back as the same int
+    elif kind is str:
+        allowed = (str,)
+    elif kind is type(None):
+        allowed = (type(None),)
+    else:
+        raise TypeError(f"the cache cannot store facts of type {kind!r}")
+
+    def build(data: Any) -> Any:
+        if type(data) not in allowed:
+            _fail(kind.__name__, data)
+        return data
+
+    return build
+
+
+@functools.cache
+def _builder(kind: Any) -> Callable[[Any], Any]:
+    """A function that rebuilds a value of the type from its JSON data, checking every part on the way."""
+    if kind is Any:
+        return lambda data: data
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        return _dataclass_builder(kind, intern=True)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return _enum_builder(kind)
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return _union_builder(args)
+    if origin is tuple:
+        return _tuple_builder(args)
+    if origin in (list, set, frozenset):
+        item, made = _builder(args[0]), origin
+
+        def sequence(data: Any) -> Any:
+            if type(data) is not list:
+                _fail("a list", data)
+            return made(item(v) for v in data)
+
+        return sequence
+    if origin in (dict, Mapping, typing.Mapping):
+        key, value = _builder(args[0]), _builder(args[1])
+
+        def mapping(data: Any) -> Any:
+            if type(data) is not list or any(type(p) is not list or len(p) != 2 for p in data):
+                _fail("a list of pairs", data)
+            return {key(k): value(v) for k, v in data}
+
+        return mapping
+    return _scalar(kind)
+
+
+@functools.cache
+def _record_builder(kind: Any) -> Callable[[Any], Any]:
+    return _dataclass_builder(kind, intern=False)
+
+
+def _dataclass_builder(kind: type, intern: bool) -> Callable[[Any], Any]:
+    hints = typing.get_type_hints(kind)
+    parts = [_builder(hints[f.name]) for f in dataclasses.fields(kind) if f.init]
+    if len(parts) != len(dataclasses.fields(kind)):
+        raise TypeError(f"{kind.__name__} has fields its constructor does not take; the cache cannot rebuild it")
+    shared: dict[Any, Any] = {}  # equal nested records (Traits) share one instance, as decoded ones share PLAIN
+
+    def build(data: Any) -> Any:
+        if type(data) is not list or len(data) != len(parts):
+            _fail(f"{kind.__name__} as a list of {len(parts)} fields", data)
+        made = kind(*[part(v) for part, v in zip(parts, data, strict=True)])
+        if not intern:
+            return made
+        try:
+            return shared.setdefault(made, made) if len(shared) < 256 else shared.get(made, made)
+        except TypeError:  # a record holding a mapping cannot be hashed, nor shared
+            return made
+
+    return build
+
+
+def _enum_builder(kind: type[enum.Enum]) -> Callable[[Any], Any]:
+    def build(data: Any) -> Any:
+        try:
+            return kind(data)
+        except ValueError:
+            raise CorruptEntry(f"{data!r} is not a {kind.__name__}") from None
+
+    return build
+
+
+def _union_builder(args: tuple[Any, ...]) -> Callable[[Any], Any]:
+    options = [_builder(a) for a in args]
+
+    def build(data: Any) -> Any:
+        for option in options:
+            with contextlib.suppress(CorruptEntry):
+                return option(data)
+        _fail(" | ".join(_describe(a) for a in args), data)
+
+    return build
+
+
+def _tuple_builder(args: tuple[Any, ...]) -> Callable[[Any], Any]:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _builder(args[0])
+
+        def repeated(data: Any) -> Any:
+            if type(data) is not list:
+                _fail("a list", data)
+            return tuple([item(v) for v in data])
+
+        return repeated
+    parts = [_builder(a) for a in args]
+
+    def fixed(data: Any) -> Any:
+        if type(data) is not list or len(data) != len(parts):
+            _fail(f"a list of {len(parts)}", data)
+        return tuple(part(v) for part, v in zip(parts, data, strict=True))
+
+    return fixed
+
+
+# --- where the cache lives ------------------------------------------------------------------------------------
+
+
+def default_dir() -> Path:
+    """$XDG_CACHE_HOME/maskaudit, else ~/.cache/maskaudit: the user's, never beside the data."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "maskaudit"
+
+
+def decoder_versions() -> str:
+    import cv2
+    import PIL
+
+    try:
+        import nibabel
+
+        nifti = str(nibabel.__version__)
+    except ImportError:
+        nifti = "none"
+    return f"maskaudit {__version__}, opencv {cv2.__version__}, pillow {PIL.__version__}, numpy {np.__version__}, " \
+           f"nibabel {nifti}"
+
+
+@functools.cache
+def _variant_base(role: str, limits: Limits) -> str:
+    """Everything but the format that changes what the same bytes measure to, as one short text."""
+    text = f"{role}|{schema_version()}|{decoder_versions()}|{limits.max_file_bytes}|{limits.max_pixels}"
+    return f"{role[0]}{xxhash.xxh3_64_hexdigest(text.encode())}:"
+
+
+def digest(data: bytes | bytearray) -> str:
+    return xxhash.xxh3_128_hexdigest(data)
+
+
+def _hour() -> int:
+    return int(time.time()) // HOUR_S
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """What a scan took from the cache: files not read, files read but not decoded, files decoded."""
+
+    unchanged: int = 0
+    same_content: int = 0
+    measured: int = 0
+
+    @property
+    def files(self) -> int:
+        return self.unchanged + self.same_content + self.measured
+
+    def describe(self) -> str:
+        return f"cache: {self.unchanged:,} of {self.files:,} files unchanged" + (
+            f", {self.same_content:,} read but known by content" if self.same_content else "")
+
+
+class FactsCache:
+    """The facts cache at a folder. Picklable: a copy in another process opens its own connections lazily.
+
+    Every thread gets its own connection; entries to write are buffered and written in one transaction by
+    whichever thread fills the buffer, and by flush(). A process pool's task calls flush() before it returns.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int = DEFAULT_MAX_BYTES, run: str | None = None) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self.run = run or uuid.uuid4().hex
+        self._reset()
+
+    def _reset(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._files: list[tuple[Any, ...]] = []
+        self._facts: list[tuple[Any, ...]] = []
+        self._touched: list[tuple[Any, ...]] = []
+        self._counts = [0, 0, 0]
+        self._disabled = False
+        self._ready = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"folder": self.folder, "max_bytes": self.max_bytes, "run": self.run}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.folder, self.max_bytes, self.run = state["folder"], state["max_bytes"], state["run"]
+        self._reset()
+
+    @property
+    def path(self) -> Path:
+        return self.folder / DATABASE_NAME
+
+    # --- lookups and stores, called by the scan for every file ---
+
+    def known(self, kind: type[FactsT], full: str, info: os.stat_result, limits: Limits) -> FactsT | None:
+        """The facts of a file whose status is the one indexed, without reading it; else None."""
+        row = self._query(_KNOWN, (_variant_base(ROLES[kind], limits), full))
+        if row is None:
+            return None
+        size, mtime, ctime, inode, device, text, used, found_digest, variant = row
+        if (size, mtime, ctime, inode, device) != (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
+                                                   info.st_dev):
+            return None
+        facts = self._decode(kind, text, found_digest, variant)
+        if facts is not None:
+            self._count(0, (found_digest, variant) if used < _hour() else None)
+        return facts
+
+    def by_content(
+        self, kind: type[FactsT], data: bytes | bytearray, fmt: str, limits: Limits
+    ) -> tuple[str, str, FactsT | None]:
+        """The bytes' digest, the variant, and the facts stored for that content (None when there are none)."""
+        found_digest, variant = digest(data), _variant_base(ROLES[kind], limits) + fmt
+        row = self._query("SELECT facts, used FROM facts WHERE digest = ? AND variant = ?", (found_digest, variant))
+        facts = self._decode(kind, row[0], found_digest, variant) if row is not None else None
+        if facts is not None:
+            self._count(1, (found_digest, variant) if row is not None and row[1] < _hour() else None)
+        return found_digest, variant, facts
+
+    def store(
+        self, full: str, info: os.stat_result, found_digest: str, variant: str, fmt: str,
+        facts: ImageFacts | MaskFacts | None, read_started_ns: int,
+    ) -> None:
+        """Index the file (unless it changed too recently to trust its status) and store new facts."""
+        if self._disabled:
+            return
+        hour = _hour()
+        with self._lock:
+            if facts is not None:
+                text = dumps(facts)
+                self._facts.append((found_digest, variant, text, hour, len(text) + ROW_OVERHEAD))
+                self._counts[2] += 1
+            if max(info.st_mtime_ns, info.st_ctime_ns) < read_started_ns - RACY_NS:
+                self._files.append((full, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
+                                    info.st_dev, found_digest, fmt, hour, len(full) + ROW_OVERHEAD))
+            full_buffer = len(self._files) + len(self._facts) >= FLUSH_ENTRIES
+        if full_buffer:
+            self.flush()
+
+    def _count(self, which: int, touch: tuple[str, str] | None) -> None:
+        with self._lock:
+            self._counts[which] += 1
+            if touch is not None:
+                self._touched.append((_hour(), *touch))
+
+    def _decode(self, kind: type[FactsT], text: str, found_digest: str, variant: str) -> FactsT | None:
+        try:
+            return loads(kind, text)
+        except CorruptEntry:
+            self._write(lambda db: db.execute("DELETE FROM facts WHERE digest = ? AND variant = ?",
+                                              (found_digest, variant)))
+            return None
+
+    # --- writing ---
+
+    def flush(self) -> None:
+        """Write the buffered entries and this process's counts in one transaction."""
+        with self._lock:
+            files, facts, touched, counts = self._files, self._facts, self._touched, self._counts
+            self._files, self._facts, self._touched, self._counts = [], [], [], [0, 0, 0]
+        if not (files or facts or touched or any(counts)):
+            return
+
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", facts)
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+            db.executemany("UPDATE facts SET used = ? WHERE digest = ? AND variant = ?", touched)
+            db.execute("INSERT OR IGNORE INTO runs (run, started) VALUES (?, ?)", (self.run, int(time.time())))
+            db.execute("UPDATE runs SET unchanged = unchanged + ?, same_content = same_content + ?, "
+                       "measured = measured + ? WHERE run = ?", (*counts, self.run))
+
+        self._write(write)
+
+    def stats(self) -> RunStats:
+        """This run's counts, over every process that flushed into the cache (flush first)."""
+        row = self._query("SELECT unchanged, same_content, measured FROM runs WHERE run = ?", (self.run,))
+        return RunStats(*row) if row is not None else RunStats()
+
+    def close(self) -> RunStats:
+        """Flush, prune to the size bound, and return this run's counts."""
+        self.flush()
+        self._write(lambda db: prune(db, self.max_bytes))
+        self._write(lambda db: db.execute(
+            "DELETE FROM runs WHERE run NOT IN (SELECT run FROM runs ORDER BY started DESC LIMIT ?)", (RUNS_KEPT,)))
+        stats = self.stats()
+        connection = getattr(self._local, "db", None)
+        if connection is not None:
+            connection.close()
+            self._local.db = None
+        return stats
+
+    # --- the connection, and what happens when the database fails ---
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            return db.execute(sql, args).fetchone()
+        except sqlite3.Error as exc:
+            self._failed(exc)  # locked past the timeout: the file is read as if never seen
+            return None
+
+    def _write(self, action: Callable[[sqlite3.Connection], Any]) -> None:
+        db = self._connection()
+        if db is None:
+            return
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                action(db)
+        except sqlite3.Error as exc:
+            self._failed(exc)  # locked past the timeout, or a full disk: these entries are simply not kept
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        if damaged(exc):
+            self._off(f"the cache database {self.path} is damaged ({exc}); scanning on without it (it is "
+                      f"started anew next time)")
+
+    def _off(self, message: str) -> None:
+        with self._lock:
+            if self._disabled:
+                return
+            self._disabled = True
+        warn(message)
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._disabled:
+            return None
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        with self._lock:
+            if not self._ready:
+                self._ready = self._prepare()
+                if not self._ready:
+                    self._disabled = True
+                    return None
+        try:
+            db = _connect(self.path)
+        except sqlite3.Error as exc:
+            self._off(f"cannot open the cache {self.path} ({exc}); scanning on without it")
+            return None
+        self._local.db = db
+        return db
+
+    def _prepare(self) -> bool:
+        """Create the folder and the tables; move a damaged database aside and start again. False: no cache."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            warn(f"cannot create the cache folder {self.folder} ({exc.strerror or exc}); scanning without a "
+                 f"cache (choose one with --cache-dir, or --no-cache)")
+            return False
+        for attempt in range(2):
+            try:
+                db = _connect(self.path)
+                try:
+                    db.executescript(_TABLES)
+                    db.execute("SELECT count(*) FROM files").fetchone()
+                finally:
+                    db.close()
+                return True
+            except sqlite3.Error as exc:
+                if damaged(exc) and not attempt:
+                    self._move_aside(exc)
+                    continue
+                if not quiet(exc):
+                    warn(f"cannot use the cache {self.path} ({exc}); scanning without it (choose another "
+                         f"folder with --cache-dir, or --no-cache)")
+                return False
+        return False
+
+    def _move_aside(self, exc: Exception) -> None:
+        aside = self.path.with_name(DATABASE_NAME + ".damaged")
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                self.path.with_name(DATABASE_NAME + suffix).unlink()
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+        warn(f"the cache database {self.path} was damaged ({exc}); moved it to {aside} and started a new one")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+def damaged(exc: sqlite3.Error) -> bool:
+    """The database file is not a database, or a damaged one (not merely locked, read-only or full)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+    return "not a database" in str(exc) or "malformed" in str(exc)
+
+
+def quiet(exc: sqlite3.Error) -> bool:
+    """A full disk or an I/O error: the outputs meet it too and report it; the cache says nothing more."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR"))
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"maskaudit: warning: {message}\n")
+
+
+def content_bytes(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT (SELECT coalesce(sum(bytes), 0) FROM facts) + "
+                     "(SELECT coalesce(sum(bytes), 0) FROM files)").fetchone()
+    return int(row[0])
+
+
+def prune(db: sqlite3.Connection, max_bytes: int) -> int:
+    """Delete the least recently used entries until the content fits PRUNE_TO of max_bytes; the count deleted."""
+    total = content_bytes(db)
+    if total <= max_bytes:
+        return 0
+    excess = total - int(max_bytes * PRUNE_TO)
+    doomed: dict[str, list[tuple[int]]] = {"facts": [], "files": []}
+    rows = db.execute("SELECT 'facts', rowid, bytes, used FROM facts UNION ALL "
+                      "SELECT 'files', rowid, bytes, used FROM files ORDER BY used, 1, 2")
+    for table, rowid, size, _ in rows:
+        if excess <= 0:
+            break
+        doomed[table].append((rowid,))
+        excess -= size
+    for table, rowids in doomed.items():
+        db.executemany(f"DELETE FROM {table} WHERE rowid = ?", rowids)
+    return sum(len(r) for r in doomed.values())
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    path: Path
+    exists: bool
+    facts: int = 0
+    files: int = 0
+    content_bytes: int = 0
+    file_bytes: int = 0
+    last_run: RunStats | None = None
+
+
+def info(folder: Path) -> CacheInfo:
+    """What the cache at a folder holds, read without creating anything."""
+    path = folder / DATABASE_NAME
+    if not path.is_file():
+        return CacheInfo(path, exists=False)
+    on_disk = sum(p.stat().st_size for p in folder.glob(DATABASE_NAME + "*") if p.is_file()
+                  and not p.name.endswith(".damaged"))
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        facts = db.execute("SELECT count(*) FROM facts").fetchone()[0]
+        files = db.execute("SELECT count(*) FROM files").fetchone()[0]
+        last = db.execute("SELECT unchanged, same_content, measured FROM runs ORDER BY started DESC, rowid DESC "
+                          "LIMIT 1").fetchone()
+        return CacheInfo(path, True, facts, files, content_bytes(db), on_disk,
+                         RunStats(*last) if last is not None else None)
+    finally:
+        db.close()
+
+
+def clear(folder: Path) -> int:
+    """Delete the cache database (and its journal files); the bytes freed."""
+    freed = 0
+    for suffix in ("", "-wal", "-shm", ".damaged"):
+        path = folder / (DATABASE_NAME + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            freed += path.stat().st_size
+            path.unlink()
+    return freed
