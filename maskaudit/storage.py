@@ -214,6 +214,11 @@ def gather(fs: Any, calls: Sequence[Callable[[Any], Awaitable[T]]]) -> list[T | 
     return list(sync(fs.loop, run_all))
 
 
+def info(url: str) -> dict[str, Any]:
+    """What the store says of the object or prefix (size, type, ETag): FileNotFoundError, PermissionError."""
+    return dict(filesystem(url).info(url))
+
+
 def put_file(local: str, url: str) -> None:
     filesystem(url).put_file(local, url)
 
