@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maskaudit import storage
 from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
@@ -43,7 +44,9 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def run_notes(requested: int | None, used: int, chosen: Columns, root: Path, config: Path | None) -> tuple[str, ...]:
+def run_notes(
+    requested: int | None, used: int, chosen: Columns, root: Path | str, config: Path | None
+) -> tuple[str, ...]:
     """What the run decided on the user's behalf that changes what was checked."""
     notes = []
     if requested is not None and requested != used:
@@ -56,10 +59,10 @@ def run_notes(requested: int | None, used: int, chosen: Columns, root: Path, con
 
 
 def run_audit(
-    manifest_path: Path,
+    manifest_path: str | os.PathLike[str],
     settings: Settings | None = None,
     *,
-    root: Path | None = None,
+    root: str | os.PathLike[str] | None = None,
     columns: dict[str, str | None] | None = None,
     workers: int | None = None,
     progress: bool = False,
@@ -79,19 +82,20 @@ def run_audit(
         raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
     manifest = open_manifest(manifest_path)
     chosen = detect_columns(manifest, columns or {})
-    base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
+    base = os.fspath(root) if root is not None else manifest.base
     used = min(workers or default_workers(), default_workers())
     facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress, limits=limits,
                       total=manifest.row_count() if progress else None, cache=cache)
     cache_stats = cache.close() if cache is not None else None
     judgement = judge(facts, settings, has_splits=chosen.split is not None,
-                      root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None))
+                      root=DataRoot(storage.normalise(base) if storage.is_remote(base)
+                                    else os.path.normpath(os.path.abspath(base)), declared=root is not None))
     kept = judgement.context.kept_stats
     stats = {name: SplitSummary.of(s, kept[name].rows)
              for name, s in judgement.context.by_split_stats().items()}
     report = Report(
         manifest=ManifestInfo(
-            path=str(manifest_path), format=manifest.kind, rows=len(facts),
+            path=os.fspath(manifest_path), format=manifest.kind, rows=len(facts),
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
             config=str(config) if config is not None else None,
         ),
@@ -121,12 +125,18 @@ def audit(
     settings: Settings | None = None,
     limits: Limits = Limits(),
     cache_dir: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    io_concurrency: int | None = None,
 ) -> Report:
     """Scan a manifest and the files it points to; return the report. Writes nothing but the facts cache, kept
     only when cache_dir names its folder.
 
+    The manifest, root and row paths may be URLs (s3://, gs://, az://, https://); storage_options go to their
+    filesystem (endpoint_url, anon, ...), io_concurrency bounds the requests in flight.
+
     Bad arguments raise maskaudit.errors.UsageError, a ValueError.
     """
+    storage.configure(storage_options, io_concurrency)
     if settings is None:
         settings = Settings(
             labels=tuple(check_mask_value("labels", v) for v in labels) if labels is not None else None,
@@ -134,7 +144,7 @@ def audit(
             fail_on=_fail_on(fail_on),
         )
     return run_audit(
-        Path(manifest), settings, root=Path(root) if root is not None else None, columns=columns,
+        manifest, settings, root=root, columns=columns,
         workers=workers, limits=limits, cache=FactsCache(Path(cache_dir)) if cache_dir is not None else None,
     ).report
 

@@ -5,7 +5,10 @@ One SQLite database, two tables:
 - ``files``, the stat index: absolute path, size, mtime_ns, ctime_ns, inode, device -> the digest (xxh3-128) of
   the bytes. It only lets an unchanged file skip the read. Any change of status means a new read: an edit in
   place to the same size with its mtime set back still moves ctime, which no user can set. A file changed within
-  RACY_NS of its read is not indexed (a second write in the same clock tick would keep its status).
+  RACY_NS of its read is not indexed (a second write in the same clock tick would keep its status). An object
+  in a store is indexed by its URL, size and version (the ETag or generation, hashed into the inode column;
+  mtime, ctime and device 0): a write makes a new version, so the racy rule does not apply; an object whose
+  store gives no version is never indexed.
 - ``facts``: (digest, variant) -> the facts as JSON text (never pickle: nothing in the cache is executable). The
   variant names the role, the sniffed format, the facts schema, the decoder versions and the limits: everything
   that changes what decoding and measuring give for the same bytes.
@@ -42,6 +45,7 @@ import xxhash
 
 from maskaudit.facts import ImageFacts, MaskFacts
 from maskaudit.limits import Limits
+from maskaudit.storage import Status
 from maskaudit.version import __version__
 
 # Raise when measuring changes what a field holds while the fields themselves stay the same.
@@ -364,14 +368,15 @@ class FactsCache:
 
     # --- lookups and stores, called by the scan for every file ---
 
-    def known(self, kind: type[FactsT], full: str, info: os.stat_result, limits: Limits) -> FactsT | None:
+    def known(self, kind: type[FactsT], full: str, info: Status, limits: Limits) -> FactsT | None:
         """The facts of a file whose status is the one indexed, without reading it; else None."""
+        if not info.versioned:
+            return None
         row = self._query(_KNOWN, (_variant_base(ROLES[kind], limits), full))
         if row is None:
             return None
         size, mtime, ctime, inode, device, text, used, found_digest, variant = row
-        if (size, mtime, ctime, inode, device) != (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
-                                                   info.st_dev):
+        if (size, mtime, ctime, inode, device) != (info.size, info.mtime_ns, info.ctime_ns, info.inode, info.device):
             return None
         facts = self._decode(kind, text, found_digest, variant)
         if facts is not None:
@@ -390,7 +395,7 @@ class FactsCache:
         return found_digest, variant, facts
 
     def store(
-        self, full: str, info: os.stat_result, found_digest: str, variant: str, fmt: str,
+        self, full: str, info: Status, found_digest: str, variant: str, fmt: str,
         facts: ImageFacts | MaskFacts | None, read_started_ns: int,
     ) -> None:
         """Index the file (unless it changed too recently to trust its status) and store new facts."""
@@ -402,9 +407,9 @@ class FactsCache:
                 text = dumps(facts)
                 self._facts.append((found_digest, variant, text, hour, len(text) + ROW_OVERHEAD))
                 self._counts[2] += 1
-            if max(info.st_mtime_ns, info.st_ctime_ns) < read_started_ns - RACY_NS:
-                self._files.append((full, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
-                                    info.st_dev, found_digest, fmt, hour, len(full) + ROW_OVERHEAD))
+            if info.versioned and max(info.mtime_ns, info.ctime_ns) < read_started_ns - RACY_NS:
+                self._files.append((full, info.size, info.mtime_ns, info.ctime_ns, info.inode,
+                                    info.device, found_digest, fmt, hour, len(full) + ROW_OVERHEAD))
             full_buffer = len(self._files) + len(self._facts) >= FLUSH_ENTRIES
         if full_buffer:
             self.flush()

@@ -25,6 +25,7 @@ from maskaudit.findings import Severity
 from maskaudit.limits import Limits
 from maskaudit.settings import FailOn
 from maskaudit.sizes import parse_size
+from maskaudit.storage import is_remote, typed
 
 CONFIG_NAMES = ("maskaudit.toml", "pyproject.toml")
 COLUMN_KEYS = ("image", "mask", "split", "flag", "group", "id")
@@ -44,7 +45,8 @@ class ScanConfig:
 
     source: Path | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
-    root: Path | None = None
+    root: Path | str | None = None
+    """A local folder, or a URL prefix kept as text."""
     labels: str | None = None
     ignore_index: int | None = None
     select: str | None = None
@@ -67,6 +69,8 @@ class ScanConfig:
     cache: bool | None = None
     cache_dir: Path | None = None
     cache_max_bytes: int | None = None
+    storage_options: Mapping[str, Any] | None = None
+    io_concurrency: int | None = None
     discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
@@ -173,6 +177,16 @@ class _Reader:
             raise self.fail(key, value, "a non-empty string")
         return value
 
+    def location(self, key: str, value: Any) -> Path | str:
+        """A path as path() reads it, or a URL kept as it is."""
+        text = self.text(key, value)
+        return text if is_remote(text) else self.path(key, text)
+
+    def options(self, key: str, value: Any) -> dict[str, Any]:
+        """A table of storage options: strings, numbers, booleans, nested tables."""
+        return {name: self.options(f"{key}.{name}", v) if isinstance(v, Mapping) else typed(v)
+                for name, v in self.table(key, value).items()}
+
     def path(self, key: str, value: Any) -> Path:
         candidate = Path(self.text(key, value)).expanduser()
         return candidate if candidate.is_absolute() else self.base / candidate
@@ -255,7 +269,7 @@ def _normal(key: str) -> str:
 
 TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "columns": lambda r, k, v: _columns(r, k, v),
-    "root": _Reader.path,
+    "root": _Reader.location,
     "labels": _Reader.labels,
     "ignore_index": _Reader.integer,
     "select": _Reader.checks,
@@ -277,6 +291,8 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "cache": _Reader.flag,
     "cache_dir": _Reader.path,
     "cache_max_bytes": _Reader.size,
+    "storage_options": _Reader.options,
+    "io_concurrency": lambda r, k, v: r.integer(k, v, 1),
 }
 
 

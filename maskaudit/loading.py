@@ -2,6 +2,8 @@
 
 Only regular files are opened, never blocking; the size on disk and the size the header declares are checked
 against the limits before anything is read in full or decoded. Every way a file can fail is a Problem.
+A path may be a URL, or relative to a root that is one: the object is stat'ed, its head read by a ranged
+request, checked like a file's, then the rest; the ``*_many`` forms keep many requests in flight.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ import functools
 import os
 import stat
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
+from maskaudit import storage
 from maskaudit.data_root import within
 from maskaudit.decode import Decoded, DecodeError, decode_bytes, sniff
 from maskaudit.facts import Problem, ProblemKind
 from maskaudit.header import PLAIN, Declared, HeaderError, declared, traits
 from maskaudit.limits import Limits
+from maskaudit.storage import Status
 
 HEAD_BYTES = 1 << 16
 MAX_LISTING = 10_000  # entries of a folder read to explain a missing name
@@ -32,19 +38,31 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 
 
 def resolve(path: str, root: os.PathLike[str] | str) -> str:
-    """The manifest's path, absolute as given or relative to the root (strings: this runs twice a row)."""
+    """The manifest's path, absolute as given or relative to the root, which may be a URL (strings: this runs
+    twice a row)."""
+    if "://" in path:
+        return storage.normalise(path) if storage.is_remote(path) else storage.local_path(path)
     expanded = os.path.expanduser(path) if path.startswith("~") else path
-    return expanded if os.path.isabs(expanded) else os.path.join(root, expanded)
+    if os.path.isabs(expanded):
+        return expanded
+    base = os.fspath(root)
+    return storage.join(base, expanded) if storage.is_remote(base) else os.path.join(base, expanded)
 
 
 def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
-    """Where the path leads, normalised without touching the disk, when that lies outside the root; else None."""
-    if path is None or "://" in path or "\x00" in path:
+    """Where the path leads, normalised without touching the disk or the store, when that lies outside the root;
+    else None. URLs are compared lexically."""
+    if path is None or "\x00" in path:
         return None
-    base = os.path.normpath(os.path.abspath(root))
-    target = os.path.normpath(os.path.abspath(resolve(path, root)))
-    return None if within(target, base) else target
-
+    base = os.fspath(root)
+    target = resolve(path, base)
+    if storage.is_remote(target):
+        return None if storage.is_remote(base) and storage.within(target, base) else target
+    if storage.is_remote(base):
+        return os.path.normpath(os.path.abspath(target))
+    folder = os.path.normpath(os.path.abspath(storage.local_path(base)))
+    target = os.path.normpath(os.path.abspath(target))
+    return None if within(target, folder) else target
 
 
 def size_text(size: int) -> str:
@@ -57,19 +75,19 @@ def size_text(size: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A regular file within the size limit: its resolved path and what stat said of it."""
+    """A regular file or an object within the size limit: its resolved path or URL and what stat said of it."""
 
     full: str
-    info: os.stat_result
+    info: Status
 
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """A file's whole content, with the status of the descriptor it was read from."""
+    """A file's whole content, with the status of the descriptor (or object) it was read from."""
 
     full: str
     data: bytearray
-    info: os.stat_result
+    info: Status
 
 
 def load(
@@ -91,11 +109,11 @@ def find(
     """The regular file a manifest path names, by stat alone (nothing is opened); exactly one is None."""
     if path is None:
         return None, Problem(ProblemKind.MISSING_PATH, f"{role} path is empty")
-    if "://" in path:
-        return None, Problem(ProblemKind.NOT_FOUND, f"{role} path {path} is a URL; download the data first")
     if "\x00" in path:
         return None, Problem(ProblemKind.NOT_FOUND, f"{role} path {path!r} holds a NUL byte: no file has that name")
     full = resolve(path, root)
+    if storage.is_remote(full):
+        return find_many([path], root, role, limits)[0]
     try:
         info = os.stat(full)
     except ValueError:  # a name the file system cannot encode
@@ -103,23 +121,161 @@ def find(
     except OSError as exc:
         return None, _stat_problem(full, role, exc)
     problem = _kind_problem(full, role, info.st_mode) or _size_problem(role, info.st_size, limits)
-    return (None, problem) if problem is not None else (Found(full, info), None)
+    return (None, problem) if problem is not None else (Found(full, Status.of_file(info)), None)
 
 
 def read(found: Found, role: str, limits: Limits = Limits()) -> tuple[Read | None, Problem | None]:
     """The found file's bytes, once its kind, size and declared pixels are known to be within bounds."""
+    if storage.is_remote(found.full):
+        return read_many([found], role, limits)[0]
     try:
         data, info = _read(found.full, role, limits)
     except _Refused as refused:
         return None, refused.problem
     except OSError as exc:
         return None, _unreadable(role, f"cannot be read ({exc.strerror or exc})")
-    return Read(found.full, data, info), None
+    return Read(found.full, data, Status.of_file(info)), None
+
+
+Roles = Sequence[str] | str
+
+
+def _role(roles: Roles, index: int) -> str:
+    return roles if isinstance(roles, str) else roles[index]
+
+
+def find_many(
+    paths: Sequence[str | None], root: os.PathLike[str] | str, roles: Roles, limits: Limits = Limits()
+) -> list[tuple[Found | None, Problem | None]]:
+    """find() for each path, in order; objects are stat'ed concurrently (at most --io-concurrency requests in
+    flight). ``roles`` is one role for every path or one per path."""
+    results: list[tuple[Found | None, Problem | None]] = []
+    remote: dict[int, str] = {}
+    for index, path in enumerate(paths):
+        full = resolve(path, root) if path is not None and "\x00" not in path else None
+        if full is not None and storage.is_remote(full):
+            remote[index] = full
+            results.append((None, None))
+        else:
+            results.append(find(path, root, _role(roles, index), limits))
+    for fs, indices in _by_filesystem(remote).items():
+        found = storage.gather(fs, [_stat_call(remote[i], _role(roles, i), limits) for i in indices])
+        for index, outcome in zip(indices, found, strict=True):
+            results[index] = _outcome(outcome, _role(roles, index))
+    return results
+
+
+def read_many(
+    founds: Sequence[Found], roles: Roles, limits: Limits = Limits()
+) -> list[tuple[Read | None, Problem | None]]:
+    """read() for each found file, in order; objects are read concurrently (head first, then the rest)."""
+    results: list[tuple[Read | None, Problem | None]] = []
+    remote: dict[int, str] = {}
+    for index, found in enumerate(founds):
+        if storage.is_remote(found.full):
+            remote[index] = found.full
+            results.append((None, None))
+        else:
+            results.append(read(found, _role(roles, index), limits))
+    for fs, indices in _by_filesystem(remote).items():
+        done = storage.gather(fs, [_read_call(founds[i], _role(roles, i), limits) for i in indices])
+        for index, outcome in zip(indices, done, strict=True):
+            results[index] = _outcome(outcome, _role(roles, index))
+    return results
+
+
+def load_many(
+    paths: Sequence[str | None], root: os.PathLike[str] | str, role: Roles, limits: Limits = Limits()
+) -> list[tuple[Decoded | None, Problem | None]]:
+    """load() for each path, in order: the files found and read concurrently, then decoded one by one."""
+    found = find_many(paths, root, role, limits)
+    present = [(i, f) for i, (f, _) in enumerate(found) if f is not None]
+    read_files = read_many([f for _, f in present], [_role(role, i) for i, _ in present], limits)
+    results: list[tuple[Decoded | None, Problem | None]] = [(None, problem) for _, problem in found]
+    for (index, _), (content, problem) in zip(present, read_files, strict=True):
+        results[index] = decode(content, _role(role, index), limits) if content is not None else (None, problem)
+    return results
+
+
+def _by_filesystem(remote: dict[int, str]) -> dict[Any, list[int]]:
+    groups: dict[Any, list[int]] = {}
+    for index, url in remote.items():
+        groups.setdefault(storage.filesystem(url), []).append(index)
+    return groups
+
+
+def _outcome(outcome: Any, role: str) -> tuple[Any, Problem | None]:
+    if isinstance(outcome, _Refused):
+        return None, outcome.problem
+    if isinstance(outcome, BaseException):
+        if not isinstance(outcome, Exception):
+            raise outcome
+        return None, _unreadable(role, f"cannot be read ({type(outcome).__name__}: {outcome})")
+    return outcome, None
+
+
+def _object_problem(url: str, role: str, exc: BaseException) -> Problem:
+    if isinstance(exc, FileNotFoundError):
+        return Problem(ProblemKind.NOT_FOUND, f"{role} file {url} does not exist")
+    if isinstance(exc, PermissionError):
+        return Problem(ProblemKind.UNREADABLE, f"{role} file {url} cannot be read: access denied (check credentials)")
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return Problem(ProblemKind.UNREADABLE, f"{role} file {url} cannot be read ({reason})")
+
+
+def _stat_call(url: str, role: str, limits: Limits) -> Any:
+    async def stat(fs: Any) -> Found:
+        try:
+            info = await fs._info(url)
+        except (OSError, ValueError) as exc:
+            raise _Refused(_object_problem(url, role, exc)) from None
+        if info.get("type") == "directory":
+            raise _Refused(Problem(ProblemKind.UNREADABLE, f"{role} file {url} is a folder (a prefix), not an "
+                                                           "object"))
+        status = Status.of_object(info)
+        problem = _size_problem(role, status.size, limits)
+        if problem is not None:
+            raise _Refused(problem)
+        return Found(url, status)
+
+    return stat
+
+
+def _read_call(found: Found, role: str, limits: Limits) -> Any:
+    url, size = found.full, found.info.size
+
+    async def fetch(fs: Any) -> Read:
+        try:
+            if size == 0:
+                raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
+            head = bytearray(await fs._cat_file(url, start=0, end=min(size, HEAD_BYTES)))
+            complete, declared_found = _check_head(head, size, storage.name(url), role, limits)
+            if complete:
+                return Read(url, head, found.info)
+            whole = head + await fs._cat_file(url, start=len(head), end=size)
+            if declared_found is None:
+                _declared(whole, sniff(bytes(whole[:16]), storage.name(url)), True, role, limits)
+            return Read(url, whole, found.info)
+        except (OSError, ValueError) as exc:
+            raise _Refused(_object_problem(url, role, exc)) from None
+
+    return fetch
+
+
+def _check_head(head: bytearray, size: int, name: str, role: str, limits: Limits) -> tuple[bool, Declared | None]:
+    """Whether the head is the whole file, and what its header declares (refused when over the limits)."""
+    if not head:
+        raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
+    fmt = sniff(bytes(head[:16]), name)
+    if fmt == "unknown":
+        raise _Refused(_unreadable(role, "not a supported image or array file (unrecognised content)"))
+    complete = len(head) < HEAD_BYTES or len(head) >= size
+    return complete, _declared(head, fmt, complete, role, limits)
 
 
 def decode(read_file: Read, role: str, limits: Limits = Limits()) -> tuple[Decoded | None, Problem | None]:
     """The array a file's bytes hold, with what its header says loaders differ on."""
-    name = os.path.basename(read_file.full)
+    name = storage.name(read_file.full) if storage.is_remote(read_file.full) else os.path.basename(read_file.full)
     try:
         decoded = decode_bytes(read_file.data, name, max_pixels=limits.max_pixels)
     except DecodeError as exc:
@@ -200,13 +356,7 @@ def _read(full: str, role: str, limits: Limits) -> tuple[bytearray, os.stat_resu
         size = info.st_size
         head = bytearray(min(size, HEAD_BYTES))
         del head[_read_into(fd, head) :]
-        if not head:
-            raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
-        fmt = sniff(bytes(head[:16]), os.path.basename(full))
-        if fmt == "unknown":
-            raise _Refused(_unreadable(role, "not a supported image or array file (unrecognised content)"))
-        complete = len(head) < HEAD_BYTES or len(head) >= size
-        found = _declared(head, fmt, complete, role, limits)
+        complete, found = _check_head(head, size, os.path.basename(full), role, limits)
         if complete:
             return head, info
         whole = bytearray(size)  # zero pages cost nothing until the read fills them
@@ -215,7 +365,7 @@ def _read(full: str, role: str, limits: Limits) -> tuple[bytearray, os.stat_resu
             got = len(head) + _read_into(fd, view[len(head) :])
         del whole[got:]
         if found is None:
-            _declared(whole, fmt, True, role, limits)
+            _declared(whole, sniff(bytes(whole[:16]), os.path.basename(full)), True, role, limits)
         return whole, info
     finally:
         os.close(fd)

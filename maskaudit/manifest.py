@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from maskaudit import storage
 from maskaudit.errors import UsageError
 from maskaudit.loading import file_kind
 
@@ -69,16 +70,29 @@ class Columns:
 
 @dataclass(frozen=True)
 class Manifest:
-    path: Path
+    path: str
+    """As the user named it: a local path or a URL (never a Path, which would turn s3:// into s3:/)."""
     kind: str
     columns: tuple[str, ...]
-    parts: tuple[Path, ...]
+    parts: tuple[str, ...]
     schema: pa.Schema | None = None
     """Parquet only: the parts' schemas unified, which the filtered copy is written in."""
+    folder: bool = False
+
+    @property
+    def base(self) -> str:
+        """The folder relative row paths resolve against by default: the manifest folder, or the file's."""
+        if storage.is_remote(self.path):
+            return self.path.rstrip("/") + "/" if self.folder else storage.parent(self.path)
+        return self.path if self.folder else os.path.dirname(os.path.abspath(self.path))
+
+    @property
+    def name(self) -> str:
+        return storage.name(self.path) if storage.is_remote(self.path) else Path(self.path).name
 
     @property
     def stem(self) -> str:
-        name = self.path.name
+        name = self.name
         for suffix in (".parquet", ".csv", ".jsonl", ".ndjson"):
             if name.lower().endswith(suffix):
                 return name[: -len(suffix)]
@@ -92,9 +106,13 @@ class Manifest:
         """The progress bar's total: exact for parquet (footers); for CSV and JSONL the line count less the
         header, which overcounts blank lines and CSV fields with quoted line breaks. Never a row count to trust."""
         if self.kind == "parquet":
-            return int(sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts))
+            total = 0
+            for part in self.parts:
+                with open_binary(part) as handle:
+                    total += pq.ParquetFile(handle).metadata.num_rows
+            return total
         lines, last = 0, b"\n"
-        with self.path.open("rb") as handle:
+        with open_binary(self.path) as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 lines += block.count(b"\n")
                 last = block[-1:]
@@ -104,36 +122,77 @@ class Manifest:
     def content_hash(self) -> str:
         digest = hashlib.blake2b(digest_size=16)
         for part in self.parts:
-            with part.open("rb") as handle:
+            with open_binary(part) as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
         return digest.hexdigest()
 
 
-def open_manifest(path: Path) -> Manifest:
-    if not path.exists():
-        raise UsageError(f"manifest {path} does not exist; check the path")
-    if path.is_dir():
-        parts = tuple(sorted(p for p in path.rglob("*.parquet") if p.is_file() and not _own_output(p, path)))
-        if not parts:
-            raise UsageError(f"manifest folder {path} holds no .parquet files; pass a .parquet, .csv or .jsonl file")
-        schema = _unified_schema(parts)
-        return Manifest(path, "parquet", tuple(schema.names), parts, schema)
-    suffix = path.name.lower()
-    mode = path.stat().st_mode
+def open_binary(location: str) -> Any:
+    """A local file or an object, opened for reading bytes."""
+    return storage.open_binary(location) if storage.is_remote(location) else open(location, "rb")
+
+
+def open_manifest(path: str | os.PathLike[str]) -> Manifest:
+    location = os.fspath(path)
+    if storage.is_remote(location):
+        return _open_remote(location)
+    location = storage.local_path(location)
+    local = Path(location)
+    if not local.exists():
+        raise UsageError(f"manifest {location} does not exist; check the path")
+    if local.is_dir():
+        parts = tuple(str(p) for p in sorted(p for p in local.rglob("*.parquet")
+                                             if p.is_file() and not _own_output(p, local)))
+        return _folder(location, parts)
+    mode = local.stat().st_mode
     if not stat.S_ISREG(mode):
-        raise UsageError(f"manifest {path} is {file_kind(mode)}, not a regular file; write the manifest to a file "
-                         "and scan that (it is read more than once)")
-    if path.stat().st_size == 0:
-        raise UsageError(f"manifest {path} is empty (0 bytes); point at a manifest with a header and rows")
+        raise UsageError(f"manifest {location} is {file_kind(mode)}, not a regular file; write the manifest to a "
+                         "file and scan that (it is read more than once)")
+    return _file(location, local.stat().st_size)
+
+
+def _open_remote(url: str) -> Manifest:
+    storage.require(url)
+    try:
+        info = storage.info(url)
+    except FileNotFoundError:
+        raise UsageError(f"manifest {url} does not exist; check the URL") from None
+    except PermissionError:
+        raise UsageError(f"manifest {url} cannot be read: access denied (check credentials)") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"manifest {url} cannot be read ({_first_line(exc)})") from None
+    if info.get("type") == "directory":
+        listed = storage.listing(url)
+        marked = {storage.parent(u) for u in listed if storage.name(u) == OUTPUT_MARKER}
+        base = url.rstrip("/") + "/"
+        parts = tuple(u for u in listed if u.endswith(".parquet") and storage.parent(u) not in marked
+                      and not any(n.startswith(".") or n.endswith(".maskaudit")
+                                  for n in u[len(base):].split("/")))
+        return _folder(url, parts)
+    return _file(url, int(info.get("size") or 0))
+
+
+def _folder(location: str, parts: tuple[str, ...]) -> Manifest:
+    if not parts:
+        raise UsageError(f"manifest folder {location} holds no .parquet files; pass a .parquet, .csv or .jsonl file")
+    schema = _unified_schema(parts)
+    return Manifest(location, "parquet", tuple(schema.names), parts, schema, folder=True)
+
+
+def _file(location: str, size: int) -> Manifest:
+    suffix = location.lower()
+    if size == 0:
+        raise UsageError(f"manifest {location} is empty (0 bytes); point at a manifest with a header and rows")
     if suffix.endswith(".parquet"):
-        schema = _parquet_schema(path)
-        return Manifest(path, "parquet", tuple(schema.names), (path,), schema)
+        schema = _parquet_schema(location)
+        return Manifest(location, "parquet", tuple(schema.names), (location,), schema)
     if suffix.endswith(".csv"):
-        return Manifest(path, "csv", _csv_columns(path), (path,))
+        return Manifest(location, "csv", _csv_columns(location), (location,))
     if suffix.endswith((".jsonl", ".ndjson")):
-        return Manifest(path, "jsonl", _jsonl_columns(path), (path,))
-    raise UsageError(f"manifest {path} has an unsupported extension; use .parquet, a parquet folder, .csv or .jsonl")
+        return Manifest(location, "jsonl", _jsonl_columns(location), (location,))
+    raise UsageError(f"manifest {location} has an unsupported extension; use .parquet, a parquet folder, .csv or "
+                     ".jsonl")
 
 
 OUTPUT_MARKER = ".maskaudit-output"
@@ -148,16 +207,17 @@ def _own_output(part: Path, folder: Path) -> bool:
     return part.name.startswith(".") or (part.parent / OUTPUT_MARKER).exists()
 
 
-def _parquet_schema(path: Path) -> pa.Schema:
+def _parquet_schema(path: str) -> pa.Schema:
     try:
-        schema = pq.ParquetFile(path).schema_arrow
+        with open_binary(path) as handle:
+            schema = pq.ParquetFile(handle).schema_arrow
     except (pa.ArrowException, OSError) as exc:
         raise UsageError(f"manifest {path} is not a readable parquet file ({_first_line(exc)})") from None
     _refuse_duplicates(path, schema.names)
     return schema
 
 
-def _unified_schema(parts: Sequence[Path]) -> pa.Schema:
+def _unified_schema(parts: Sequence[str]) -> pa.Schema:
     """One schema for all parts: types promoted (int32 with int64 is int64), a column some parts lack is null
     there. Parts that disagree on a column's type beyond promotion are a usage error naming both."""
     unified = _parquet_schema(parts[0])
@@ -183,7 +243,7 @@ def _unified_schema(parts: Sequence[Path]) -> pa.Schema:
     return unified
 
 
-def _refuse_duplicates(path: Path, names: Sequence[str]) -> None:
+def _refuse_duplicates(path: str, names: Sequence[str]) -> None:
     repeated = [name for name, count in Counter(names).items() if count > 1]
     if repeated:
         raise UsageError(
@@ -192,9 +252,9 @@ def _refuse_duplicates(path: Path, names: Sequence[str]) -> None:
         )
 
 
-def _csv_columns(path: Path) -> tuple[str, ...]:
+def _csv_columns(path: str) -> tuple[str, ...]:
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
+        with open_binary(path) as raw, io.TextIOWrapper(raw, newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), None)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"manifest {path} is not a readable CSV file ({_first_line(exc)})") from None
@@ -204,7 +264,7 @@ def _csv_columns(path: Path) -> tuple[str, ...]:
     return tuple(header)
 
 
-def _jsonl_columns(path: Path) -> tuple[str, ...]:
+def _jsonl_columns(path: str) -> tuple[str, ...]:
     names: dict[str, None] = {}
     for record in _jsonl_records(path, limit=100):
         names.update(dict.fromkeys(record))
@@ -213,10 +273,10 @@ def _jsonl_columns(path: Path) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _jsonl_records(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
+def _jsonl_records(path: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
     seen = 0
     try:
-        with path.open(encoding="utf-8") as handle:
+        with open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
@@ -286,18 +346,20 @@ def iter_batches(manifest: Manifest, columns: Sequence[str]) -> Iterator[Batch]:
     try:
         if manifest.kind == "parquet":
             for part in manifest.parts:
-                parquet = pq.ParquetFile(part)
-                present = [c for c in wanted if c in parquet.schema_arrow.names]
-                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=present):
-                    yield _as_text({name: batch.column(name).to_pylist() for name in present},
-                                   batch.num_rows, wanted)
+                with open_binary(part) as handle:
+                    parquet = pq.ParquetFile(handle, pre_buffer=True)  # a row group's columns in few requests
+                    present = [c for c in wanted if c in parquet.schema_arrow.names]
+                    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=present):
+                        yield _as_text({name: batch.column(name).to_pylist() for name in present},
+                                       batch.num_rows, wanted)
         elif manifest.kind == "csv":
-            reader = pd.read_csv(
-                manifest.path, usecols=wanted, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS,
-                encoding="utf-8-sig",
-            )
-            for frame in reader:
-                yield _as_text({name: frame[name].tolist() for name in wanted}, len(frame), wanted)
+            with open_binary(manifest.path) as handle:
+                reader = pd.read_csv(
+                    handle, usecols=wanted, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS,
+                    encoding="utf-8-sig",
+                )
+                for frame in reader:
+                    yield _as_text({name: frame[name].tolist() for name in wanted}, len(frame), wanted)
         else:
             records: list[dict[str, Any]] = []
             for record in _jsonl_records(manifest.path):
@@ -344,7 +406,7 @@ def parse_flag(value: str | None) -> bool | None:
 class ManifestChanged(UsageError):
     """The manifest no longer holds the rows the scan read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(f"manifest {path} changed during the scan; run again when it is no longer being written")
 
 
@@ -358,10 +420,15 @@ class Relocation:
     """Ends in a separator: a relative path is ``prefix + path``."""
 
     @classmethod
-    def between(cls, columns: Sequence[str], base: Path, target: Path) -> Relocation | None:
+    def between(cls, columns: Sequence[str], base: str | Path, target: str | Path) -> Relocation | None:
         """Relative when the two folders share more than the filesystem root, else the base folder's absolute
-        path (a ../../.. chain up to / is no more portable and much harder to read)."""
-        source, copy = base.resolve(), target.resolve()
+        path (a ../../.. chain up to / is no more portable and much harder to read). A URL base is kept whole:
+        rows relative to a bucket prefix become URLs."""
+        if storage.is_remote(os.fspath(base)) or storage.is_remote(os.fspath(target)):
+            if not storage.is_remote(os.fspath(base)):
+                return cls(tuple(dict.fromkeys(columns)), os.path.join(str(Path(base).resolve()), ""))
+            return cls(tuple(dict.fromkeys(columns)), os.fspath(base).rstrip("/") + "/")
+        source, copy = Path(base).resolve(), Path(target).resolve()
         shared = os.path.commonpath([source, copy])
         prefix = os.path.relpath(source, copy) if shared != source.anchor else str(source)
         return None if prefix == "." else cls(tuple(dict.fromkeys(columns)), os.path.join(prefix, ""))
@@ -407,16 +474,18 @@ def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.Buffered
         return rows
 
     if manifest.kind == "parquet":
-        schema = manifest.schema if manifest.schema is not None else pq.ParquetFile(manifest.parts[0]).schema_arrow
+        schema = manifest.schema if manifest.schema is not None else _parquet_schema(manifest.parts[0])
         with pq.ParquetWriter(target, schema) as writer:
             for part in manifest.parts:
-                for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH_ROWS):
-                    table = pa.Table.from_batches([batch.filter(pa.array(chosen_rows(batch.num_rows)))])
-                    writer.write_table(_conform(table, schema, relocation))
+                with open_binary(part) as handle:
+                    for batch in pq.ParquetFile(handle, pre_buffer=True).iter_batches(batch_size=BATCH_ROWS):
+                        table = pa.Table.from_batches([batch.filter(pa.array(chosen_rows(batch.num_rows)))])
+                        writer.write_table(_conform(table, schema, relocation))
     elif manifest.kind == "csv":
         text = io.TextIOWrapper(target, encoding="utf-8", newline="")
         header = True
-        reader = pd.read_csv(manifest.path, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS,
+        source = open_binary(manifest.path)
+        reader = pd.read_csv(source, dtype=str, keep_default_na=False, chunksize=BATCH_ROWS,
                              encoding="utf-8-sig")
         for frame in reader:
             chosen = frame.loc[chosen_rows(len(frame))]
@@ -428,8 +497,9 @@ def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.Buffered
             csv.writer(text, lineterminator="\n").writerow(manifest.columns)
         text.flush()
         text.detach()
+        source.close()
     else:
-        with manifest.path.open(encoding="utf-8") as handle:
+        with open_binary(manifest.path) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
             for line in handle:
                 if not line.strip():
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import secrets
@@ -16,6 +17,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from maskaudit import storage
 from maskaudit.api import AuditRun
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
@@ -36,9 +38,15 @@ SCAN_FILES = {
 REPLAY_FILES = {"replay_json": "replay.json", "replay_md": "replay.md"}
 
 
-def default_out_dir(manifest_path: Path) -> Path:
-    stem = manifest_path.name.split(".")[0] if manifest_path.is_file() else manifest_path.name
-    return manifest_path.parent / f"{stem}.maskaudit"
+def default_out_dir(manifest_path: str | Path) -> Path:
+    """<stem>.maskaudit beside a local manifest; for a manifest in a store, in the working directory (nothing is
+    written into a bucket unless --out names it)."""
+    location = os.fspath(manifest_path)
+    if storage.is_remote(location):
+        return Path(f"{storage.name(location).split('.')[0]}.maskaudit")
+    local = Path(storage.local_path(location))
+    stem = local.name.split(".")[0] if local.is_file() else local.name
+    return local.parent / f"{stem}.maskaudit"
 
 
 def _umask() -> int:
@@ -75,9 +83,12 @@ class OutputSet:
     ``close`` without ``commit`` (a failure, an interrupt) removes the staging folder: the previous set stays.
     """
 
-    def __init__(self, out: Path, shown: Path, lock: int, lock_path: Path, manifest_hash: str) -> None:
+    def __init__(self, out: Path, shown: Path | str, lock: int, lock_path: Path, manifest_hash: str,
+                 remote: str | None = None) -> None:
         self.out = out
         self.shown = shown
+        self.remote = remote
+        """The --out URL when the set goes to a store: staged locally, committed by upload_set()."""
         self.manifest_hash = manifest_hash
         self._lock: int | None = lock
         self._lock_path = lock_path
@@ -89,15 +100,18 @@ class OutputSet:
         assert self.staging is not None, "the set was already committed or closed"
         return self.staging / name
 
-    def final(self, name: str) -> Path:
+    def final(self, name: str) -> Path | str:
         """Where the file ``name`` is once the set is committed, as the user named --out."""
-        return self.shown / name
+        return f"{self.remote.rstrip('/')}/{name}" if self.remote is not None else Path(self.shown) / name
 
     def commit(self, carry: Iterable[str] = ()) -> None:
         """Swap the staged set in for the previous one; the previous set's files named in ``carry`` (another
         command's outputs) are kept in the new set."""
         staging = self.staging
         assert staging is not None, "the set was already committed or closed"
+        if self.remote is not None:
+            upload_set(staging, self.remote)
+            return
         for name in carry:
             previous = self.out / name
             if previous.is_file() and not (staging / name).exists():
@@ -160,9 +174,44 @@ def _fsync(folder: Path) -> None:
         os.close(descriptor)
 
 
-def prepare_output(out: Path, manifest_path: Path) -> OutputSet:
+def upload_set(staging: Path, url: str) -> None:
+    """Upload the staged files to a temporary prefix, then copy each into place under --out; the marker object
+    is removed first and written last, and the temporary prefix is removed whatever happens. Each object
+    appears whole or not at all (a store's writes are atomic per object); a set is complete when its marker is
+    there."""
+    base = url.rstrip("/")
+    temporary = f"{base}/.maskaudit-tmp-{secrets.token_hex(4)}"
+    names = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != OUTPUT_MARKER)
+    try:
+        for name in names:
+            storage.put_file(str(staging / name), f"{temporary}/{name}")
+        if storage.exists(f"{base}/{OUTPUT_MARKER}"):
+            storage.remove([f"{base}/{OUTPUT_MARKER}"])
+        for name in names:
+            storage.copy(f"{temporary}/{name}", f"{base}/{name}")
+        marker = staging / OUTPUT_MARKER
+        marker.write_text("maskaudit writes this prefix; each run replaces its objects, this one last.\n")
+        storage.put_file(str(marker), f"{base}/{OUTPUT_MARKER}")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot write to {url} ({_first_line(exc)}); check the credentials or choose another "
+                         "--out") from None
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            storage.remove([f"{temporary}/{name}" for name in names if storage.exists(f"{temporary}/{name}")])
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def prepare_output(out: Path | str, manifest_path: Path | str) -> OutputSet:
     """Check --out before the scan, lock it and stage a folder beside it; every refusal is a usage error now,
-    not after an hour of scanning."""
+    not after an hour of scanning. A --out URL is staged in a local temporary folder; its lock guards only
+    against runs on this machine."""
+    if storage.is_remote(os.fspath(out)) or storage.is_remote(os.fspath(manifest_path)):
+        return _prepare_remote(os.fspath(out), os.fspath(manifest_path))
+    out, manifest_path = Path(out), Path(manifest_path)
     target = Path(os.path.abspath(out))
     if target.exists() and not target.is_dir():
         raise UsageError(f"--out {out} is a file; name a folder (maskaudit writes several files into it)")
@@ -186,6 +235,49 @@ def prepare_output(out: Path, manifest_path: Path) -> OutputSet:
     except OSError as exc:
         _unlock(lock_path, lock)
         raise UsageError(f"cannot write to {target.parent} ({exc.strerror or exc}); choose another --out") from None
+    except BaseException:
+        _unlock(lock_path, lock)
+        raise
+
+
+def _prepare_remote(out: str, manifest_path: str) -> OutputSet:
+    remote = out if storage.is_remote(out) else None
+    if remote is None:
+        return prepare_output_local(Path(out), manifest_path)
+    storage.require(remote)
+    base = remote.rstrip("/")
+    manifest = storage.normalise(manifest_path) if storage.is_remote(manifest_path) else None
+    if manifest is not None and storage.within(manifest, base):
+        raise UsageError(f"--out {out} holds the manifest {manifest_path}; choose another --out")
+    try:
+        if storage.listing(base) and not storage.exists(f"{base}/{OUTPUT_MARKER}"):
+            raise UsageError(f"--out {out} holds objects maskaudit did not write; choose an empty or new prefix")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot reach --out {out} ({_first_line(exc)}); check the credentials") from None
+    folder = Path(tempfile.gettempdir()) / f"maskaudit-{secrets.token_hex(8)}"
+    folder.mkdir()
+    target = folder / "out"
+    lock_path, lock = _lock(target)
+    try:
+        from maskaudit.manifest import open_manifest as opened
+
+        return OutputSet(target, remote, lock, lock_path, opened(manifest_path).content_hash(), remote=remote)
+    except BaseException:
+        _unlock(lock_path, lock)
+        raise
+
+
+def prepare_output_local(out: Path, manifest_location: str) -> OutputSet:
+    """A local --out for a manifest in a store: nothing of the manifest is on this disk to protect."""
+    target = Path(os.path.abspath(out))
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {out} is a file; name a folder (maskaudit writes several files into it)")
+    if target.is_dir() and not (target / OUTPUT_MARKER).exists() and any(target.iterdir()):
+        raise UsageError(f"--out {out} holds files maskaudit did not write; choose an empty or new folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path, lock = _lock(target)
+    try:
+        return OutputSet(target, out, lock, lock_path, open_manifest(manifest_location).content_hash())
     except BaseException:
         _unlock(lock_path, lock)
         raise
@@ -233,7 +325,7 @@ def _write_text(path: Path, text: str) -> None:
     _write_file(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
-def write_text_set(output: OutputSet, files: dict[str, tuple[str, str]]) -> dict[str, Path]:
+def write_text_set(output: OutputSet, files: dict[str, tuple[str, str]]) -> dict[str, Path | str]:
     """Write rendered texts (key -> (file name, text)) and commit them with the previous set's other files (a
     replay adds replay.json and replay.md beside a scan's outputs); the final paths by key."""
     for name, text in files.values():
@@ -310,17 +402,18 @@ FACT_COLUMNS: dict[str, pa.DataType] = {
 }
 
 
-def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) -> tuple[Report, dict[str, Path]]:
+def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
+                  ) -> tuple[Report, dict[str, Path | str]]:
     """Write every output into the staged set and commit it; the report returned (and written) lists the final
     paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
-                     thumbnails={**make_thumbnails(run.facts, run.report.examples, Path(run.report.manifest.root),
+                     thumbnails={**make_thumbnails(run.facts, run.report.examples, run.report.manifest.root,
                                                      limits=run.limits),
                                  **run.replay_thumbnails})
     keep = [row.row not in run.dropped for row in run.facts]
     relocation = None if keep_paths else Relocation.between(
-        (run.columns.image, run.columns.mask), Path(run.report.manifest.root), output.out)
+        (run.columns.image, run.columns.mask), run.report.manifest.root, output.remote or output.out)
     kept = 0
 
     def filtered(stream: IO[bytes]) -> None:
@@ -330,7 +423,7 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
     _write_file(output.staged(names["filtered_manifest"]), filtered)
     if kept != report.rows_kept or output.manifest_hash != report.manifest.content_hash \
             or output.manifest_hash != run.manifest.content_hash():
-        raise ManifestChanged(Path(report.manifest.path))
+        raise ManifestChanged(report.manifest.path)
     _write_file(output.staged(names["facts"]), lambda stream: write_facts(
         run.facts, run.findings, run.dropped, run.context.ignore_index, stream))
     _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))

@@ -20,7 +20,7 @@ from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFact
 from maskaudit.header import PLAIN
 from maskaudit.interning import shared
 from maskaudit.limits import Limits
-from maskaudit.loading import Read, decode, find, outside_root, read
+from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_many
 from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 from maskaudit.native_stderr import native_stderr_silenced
@@ -58,38 +58,64 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
             position += 1
 
 
-def measure_row(spec: RowSpec, root: Path, limits: Limits = Limits(), cache: FactsCache | None = None) -> RowFacts:
-    image, image_problem = _measure(spec.image_path, root, ImageFacts, measure_image, limits, cache)
-    mask, mask_problem = _measure(spec.mask_path, root, MaskFacts, measure_mask, limits, cache)
-    return RowFacts(
-        row=spec.row, image_path=spec.image_path, mask_path=spec.mask_path, split=spec.split, flag=spec.flag,
-        group=spec.group, row_id=spec.row_id, image=image, mask=mask, image_problem=image_problem,
-        mask_problem=mask_problem, image_outside_root=outside_root(spec.image_path, root),
-        mask_outside_root=outside_root(spec.mask_path, root),
-    )
+def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cache: FactsCache | None = None
+                ) -> RowFacts:
+    return measure_chunk([spec], root, limits, cache)[0]
+
+
+def measure_chunk(
+    specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache | None = None
+) -> list[RowFacts]:
+    """Facts for each row, in order. The chunk's files are found and read together (objects in a store with many
+    requests in flight), then decoded one by one; a file whose status the cache knows is not read at all."""
+    count = len(specs)
+    paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
+    kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
+    roles = [ROLES[kind] for kind in kinds]
+    found = find_many(paths, root, roles, limits)
+    outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
+    unread: list[tuple[int, Found]] = []
+    for index, (file, problem) in enumerate(found):
+        known = _known(cache, kinds[index], file, limits) if file is not None and cache is not None else None
+        outcomes.append((known, problem))
+        if file is not None and known is None:
+            unread.append((index, file))
+    started = time.time_ns()
+    contents = read_many([file for _, file in unread], [roles[i] for i, _ in unread], limits)
+    for (index, _), (content, problem) in zip(unread, contents, strict=True):
+        outcomes[index] = (_measure(content, kinds[index], limits, cache, started) if content is not None
+                           else (None, problem))
+    rows = []
+    for i, spec in enumerate(specs):
+        (image, image_problem), (mask, mask_problem) = outcomes[i], outcomes[count + i]
+        assert not isinstance(image, MaskFacts) and not isinstance(mask, ImageFacts)
+        rows.append(RowFacts(
+            row=spec.row, image_path=spec.image_path, mask_path=spec.mask_path, split=spec.split, flag=spec.flag,
+            group=spec.group, row_id=spec.row_id, image=image, mask=mask, image_problem=image_problem,
+            mask_problem=mask_problem, image_outside_root=outside_root(spec.image_path, root),
+            mask_outside_root=outside_root(spec.mask_path, root),
+        ))
+    return rows
+
+
+def _known(cache: FactsCache, kind: type[ImageFacts] | type[MaskFacts], file: Found, limits: Limits
+           ) -> ImageFacts | MaskFacts | None:
+    if kind is ImageFacts:
+        return cache.known(ImageFacts, file.full, file.info, limits)
+    return cache.known(MaskFacts, file.full, file.info, limits)
 
 
 def _measure(
-    path: str | None, root: Path, kind: type[FactsT], measure: Callable[[Decoded], FactsT], limits: Limits,
-    cache: FactsCache | None,
-) -> tuple[FactsT | None, Problem | None]:
-    """A file's facts: from the cache when its status is unchanged or its content known, else decoded."""
+    content: Read, kind: type[ImageFacts] | type[MaskFacts], limits: Limits, cache: FactsCache | None, started: int
+) -> tuple[ImageFacts | MaskFacts | None, Problem | None]:
+    """A read file's facts: from the cache when its content is known, else decoded (and stored)."""
     role = ROLES[kind]
-    found, problem = find(path, root, role, limits)
-    if found is None:
-        return None, problem
-    if cache is not None:
-        known = cache.known(kind, found.full, found.info, limits)
-        if known is not None:
-            return known, None
-    started = time.time_ns()
-    content, problem = read(found, role, limits)
-    if content is None:
-        return None, problem
+    measure: Callable[[Decoded], ImageFacts | MaskFacts] = measure_image if kind is ImageFacts else measure_mask
     if cache is None:
         return _decode_and_measure(content, role, measure, limits)
     fmt = sniff(bytes(content.data[:16]), os.path.basename(content.full))
-    digest, variant, facts = cache.by_content(kind, content.data, fmt, limits)
+    digest, variant, facts = (cache.by_content(ImageFacts, content.data, fmt, limits) if kind is ImageFacts
+                              else cache.by_content(MaskFacts, content.data, fmt, limits))
     if facts is None:
         facts, problem = _decode_and_measure(content, role, measure, limits)
         if facts is None:
@@ -101,8 +127,8 @@ def _measure(
 
 
 def _decode_and_measure(
-    content: Read, role: str, measure: Callable[[Decoded], FactsT], limits: Limits
-) -> tuple[FactsT | None, Problem | None]:
+    content: Read, role: str, measure: Callable[[Decoded], ImageFacts | MaskFacts], limits: Limits
+) -> tuple[ImageFacts | MaskFacts | None, Problem | None]:
     decoded, problem = decode(content, role, limits)
     if decoded is None:
         return None, problem
@@ -113,15 +139,9 @@ def _decode_and_measure(
     return (facts if decoded.traits is PLAIN else replace(facts, traits=decoded.traits)), None
 
 
-def measure_chunk(
-    specs: Sequence[RowSpec], root: Path, limits: Limits, cache: FactsCache | None = None
-) -> list[RowFacts]:
-    return [measure_row(spec, root, limits, cache) for spec in specs]
-
-
 def scan_rows(
     specs: Iterator[RowSpec],
-    root: Path,
+    root: Path | str,
     workers: int,
     progress: bool = False,
     total: int | None = None,
@@ -138,7 +158,7 @@ def scan_rows(
 
 
 def _scan(
-    specs: Iterator[RowSpec], root: Path, workers: int, progress: bool, total: int | None, limits: Limits,
+    specs: Iterator[RowSpec], root: Path | str, workers: int, progress: bool, total: int | None, limits: Limits,
     cache: FactsCache | None,
 ) -> list[RowFacts]:
     results: list[RowFacts] = []

@@ -137,7 +137,7 @@ def mask_picture(labels: NDArray[np.int32]) -> NDArray[np.uint8]:
     return picture
 
 
-def _load(path: str | None, root: Path, role: str, limits: Limits) -> tuple[NDArray[Any] | None, str | None]:
+def _load(path: str | None, root: Path | str, role: str, limits: Limits) -> tuple[NDArray[Any] | None, str | None]:
     decoded, problem = load(path, root, role, limits)
     if decoded is None:  # the finding says why; the note only says which picture is missing
         kind = problem.kind if problem is not None else ProblemKind.MISSING_PATH
@@ -149,7 +149,7 @@ def _load(path: str | None, root: Path, role: str, limits: Limits) -> tuple[NDAr
         return None, f"{role} unreadable ({type(exc).__name__})"
 
 
-def row_thumbnail(row: RowFacts, check: str, root: Path, limits: Limits = Limits()) -> dict[str, Any]:
+def row_thumbnail(row: RowFacts, check: str, root: Path | str, limits: Limits = Limits()) -> dict[str, Any]:
     """Pictures for one flagged row: overlay, both sides of a mismatch, or the image of an empty mask."""
     image, image_note = _load(row.image_path, root, "image", limits)
     mask, mask_note = (None, None) if check in IMAGE_ONLY else _load(row.mask_path, root, "mask", limits)
@@ -213,7 +213,7 @@ def replay_thumbnails(compose: Any, samples: Sequence[Sample], seed: int,
     return thumbs
 
 
-def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path,
+def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path | str,
                     per_check: int = PER_CHECK, limits: Limits = Limits()) -> dict[str, dict[str, Any]]:
     """Thumbnails of flagged rows, keyed by row number (as text, as JSON keys are)."""
     by_row = {row.row: row for row in facts}

@@ -17,6 +17,18 @@ from maskaudit.sizes import parse_size
 Manifest = Annotated[Path, typer.Argument(help="a .parquet file or folder, .csv or .jsonl manifest")]
 Out = Annotated[Path | None, typer.Option("--out", help="output folder (default: <stem>.maskaudit/ beside it)")]
 Root = Annotated[Path | None, typer.Option("--root", help="folder relative paths resolve against")]
+Location = Annotated[str, typer.Argument(help="a .parquet file or folder, .csv or .jsonl manifest: a local path or "
+                                              "a URL (s3://, gs://, az://, https://)")]
+OutLocation = Annotated[str | None, typer.Option(
+    "--out", help="output folder or URL prefix (default: <stem>.maskaudit/ beside a local manifest, in the "
+                  "working directory for a manifest in a store)")]
+RootLocation = Annotated[str | None, typer.Option(
+    "--root", help="folder or URL prefix relative paths resolve against")]
+StorageOption = Annotated[list[str] | None, typer.Option(
+    "--storage-option", help="KEY=VALUE for the storage filesystem (endpoint_url=..., anon=true); repeat")]
+IoConcurrency = Annotated[int | None, typer.Option(
+    "--io-concurrency", min=1, help="requests in flight per decoding thread when reading from a store "
+                                    "(default 32)")]
 ImageCol = Annotated[str | None, typer.Option("--image-col", help="column holding image paths")]
 MaskCol = Annotated[str | None, typer.Option("--mask-col", help="column holding mask paths")]
 SplitCol = Annotated[str | None, typer.Option("--split-col", help="column holding the split name")]

@@ -52,6 +52,8 @@ def replay(
         build_settings(None, None, config.select, config.ignore, None, config.fail_on or FailOn.ERROR),
         severities=config.severities, thresholds=config.thresholds,
     )
+    if isinstance(config.root, str):
+        raise UsageError(f"root {config.root} is a URL; maskaudit replay reads local folders only")
     if config.root is not None and not config.root.is_dir():
         raise UsageError(f"--root {config.root} is not a folder")
     from maskaudit.replay.run import prepare_replay  # albumentations loads only when this command runs

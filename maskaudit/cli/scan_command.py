@@ -27,6 +27,7 @@ from maskaudit.output import (
 from maskaudit.report import DEFAULT_EXAMPLES
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, check_mask_value, parse_labels
+from maskaudit.storage import configure, is_remote, parse_options
 
 
 def check_names(option: str, text: str | None) -> frozenset[str]:
@@ -61,9 +62,9 @@ def build_settings(
 
 @app.command("scan")
 def scan(
-    manifest: opt.Manifest,
-    out: opt.Out = None,
-    root: opt.Root = None,
+    manifest: opt.Location,
+    out: opt.OutLocation = None,
+    root: opt.RootLocation = None,
     image_col: opt.ImageCol = None,
     mask_col: opt.MaskCol = None,
     split_col: opt.SplitCol = None,
@@ -100,29 +101,34 @@ def scan(
                                                             "facts cache"),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="facts cache folder (default: "
                                                                     "$XDG_CACHE_HOME/maskaudit or ~/.cache/maskaudit)"),
+    storage_option: opt.StorageOption = None,
+    io_concurrency: opt.IoConcurrency = None,
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
                     "group": group_col, "id": id_col}
+    given_root = root if root is None or is_remote(root) else Path(root)
     config = resolve_config(config_file).merged_with(
-        columns=flag_columns, root=root, labels=labels, ignore_index=ignore_index, select=select, ignore=ignore,
+        columns=flag_columns, root=given_root, labels=labels, ignore_index=ignore_index, select=select, ignore=ignore,
         drop=drop, fail_on=fail_on, workers=workers, baseline=baseline, pipeline=pipeline, preprocess=preprocess,
         replay_samples=replay_samples, replay_repeats=replay_repeats, seed=seed,
         severities=opt.parse_severities(severity),
         max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
         keep_paths=True if keep_paths else None, examples=examples, cache=False if no_cache else None,
-        cache_dir=cache_dir,
+        cache_dir=cache_dir, storage_options=parse_options(storage_option or []) or None,
+        io_concurrency=io_concurrency,
     )
+    configure(config.storage_options, config.io_concurrency)
     settings = replace(
         build_settings(config.labels, config.ignore_index, config.select, config.ignore, config.drop,
                        config.fail_on or FailOn.ERROR),
         severities=config.severities, thresholds=config.thresholds,
     )
     columns = {key: config.columns.get(key) for key in COLUMN_KEYS}
-    root = config.root
-    if root is not None and not root.is_dir():
-        raise UsageError(f"--root {root} is not a folder")
+    scan_root = config.root
+    if scan_root is not None and not is_remote(scan_root) and not Path(scan_root).is_dir():
+        raise UsageError(f"--root {scan_root} is not a folder")
     accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
     replay = None
     if config.pipeline is not None:
@@ -134,7 +140,7 @@ def scan(
                                            config.limits())
     out_dir = out if out is not None else default_out_dir(manifest)
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
-    run = run_audit(manifest, settings, root=root, columns=columns, workers=config.workers,
+    run = run_audit(manifest, settings, root=scan_root, columns=columns, workers=config.workers,
                     progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
                     examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
                     cache=config.facts_cache())

@@ -57,17 +57,17 @@ def specs(rows: int = ROWS) -> list[RowSpec]:
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Every file the scan reads and decodes, by path."""
     calls: dict[str, list[str]] = {"read": [], "decode": []}
-    real_read, real_decode = scan.read, scan.decode
+    real_read, real_decode = scan.read_many, scan.decode
 
-    def read(found: Any, *args: Any) -> Any:
-        calls["read"].append(found.full)
-        return real_read(found, *args)
+    def read(founds: Any, *args: Any) -> Any:
+        calls["read"].extend(found.full for found in founds)
+        return real_read(founds, *args)
 
     def decode(content: Any, *args: Any) -> Any:
         calls["decode"].append(content.full)
         return real_decode(content, *args)
 
-    monkeypatch.setattr(scan, "read", read)
+    monkeypatch.setattr(scan, "read_many", read)
     monkeypatch.setattr(scan, "decode", decode)
     return calls
 

@@ -162,7 +162,7 @@ def test_a_folder_manifest_never_reads_maskaudit_outputs(tmp_path: Path) -> None
         FRAME.to_parquet(folder / place / "facts.parquet", index=False)
     (folder / "audit" / OUTPUT_MARKER).write_text("")
     FRAME.to_parquet(folder / ".hidden.parquet", index=False)
-    assert open_manifest(folder).parts == (folder / "facts.parquet",)
+    assert open_manifest(folder).parts == (str(folder / "facts.parquet"),)
 
 
 @pytest.mark.parametrize(
