@@ -18,7 +18,7 @@ import xxhash
 from numpy.typing import NDArray
 from PIL import Image
 
-from maskaudit.header import PLAIN, Bytes, HeaderError, Traits, declared, jpeg_components, png_damage
+from maskaudit.header import NPY_HEADER_LOCK, PLAIN, Bytes, HeaderError, Traits, declared, jpeg_components, png_damage
 from maskaudit.limits import DEFAULT_MAX_PIXELS
 
 cv2.setNumThreads(1)
@@ -130,7 +130,8 @@ def _load_palette_png(data: Bytes, max_pixels: int) -> NDArray[Any]:
 
 def _load_npy(data: Bytes) -> NDArray[Any]:
     try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
+        with NPY_HEADER_LOCK:
+            array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise DecodeError(f"corrupt or truncated .npy file ({exc})") from None
     if not isinstance(array, np.ndarray):
@@ -145,7 +146,9 @@ def _load_npz(data: Bytes, prefer: tuple[str, ...]) -> NDArray[Any]:
             if not keys:
                 raise DecodeError(".npz archive holds no array")
             key = next((k for k in keys if k.lower() in prefer), keys[0])
-            return _check_array(np.asarray(archive[key]))
+            with NPY_HEADER_LOCK:
+                member = np.asarray(archive[key])
+            return _check_array(member)
     except DecodeError:
         raise
     except Exception as exc:  # zipfile and numpy raise many kinds on damaged archives

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -235,12 +236,18 @@ def _webp(data: Bytes, complete: bool) -> Declared:
     raise HeaderError(f"WebP with an unknown first chunk {chunk!r}")
 
 
+# numpy parses a .npy header with ast.literal_eval, which CPython 3.11 cannot run in two threads at once
+# ("SystemError: AST constructor recursion depth mismatch"): every .npy header is parsed under this lock.
+NPY_HEADER_LOCK = threading.Lock()
+
+
 def _npy_header(stream: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[np.generic]]:
-    version = npy_format.read_magic(stream)
-    if version == (1, 0):
-        shape, _fortran, dtype = npy_format.read_array_header_1_0(stream)
-    else:
-        shape, _fortran, dtype = npy_format.read_array_header_2_0(stream)
+    with NPY_HEADER_LOCK:
+        version = npy_format.read_magic(stream)
+        if version == (1, 0):
+            shape, _fortran, dtype = npy_format.read_array_header_1_0(stream)
+        else:
+            shape, _fortran, dtype = npy_format.read_array_header_2_0(stream)
     if dtype.hasobject:
         raise HeaderError(PICKLE_MESSAGE)
     return tuple(int(s) for s in shape), dtype

@@ -134,6 +134,8 @@ def read(found: Found, role: str, limits: Limits = Limits()) -> tuple[Read | Non
         return None, refused.problem
     except OSError as exc:
         return None, _unreadable(role, f"cannot be read ({exc.strerror or exc})")
+    except Exception as exc:  # a header parser's surprise on hostile bytes is a finding, never a crash
+        return None, _unreadable(role, f"cannot be read ({type(exc).__name__}: {exc})")
     return Read(found.full, data, Status.of_file(info)), None
 
 

@@ -225,3 +225,4 @@ def test_a_scan_reads_a_path_outside_the_declared_root_and_warns_naming_it(tmp_p
         f"image path ../elsewhere.png leads to {target}, outside the root {root}; pass --root "
         f"to declare where the data lives"]
     assert findings[0].severity.name == "WARNING"
+
