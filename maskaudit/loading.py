@@ -2,8 +2,9 @@
 
 Only regular files are opened, never blocking; the size on disk and the size the header declares are checked
 against the limits before anything is read in full or decoded. Every way a file can fail is a Problem.
-A path may be a URL, or relative to a root that is one: the object is stat'ed, its head read by a ranged
-request, checked like a file's, then the rest; the ``*_many`` forms keep many requests in flight.
+A path may be a URL, or relative to a root that is one: the object's status and head come from one ranged
+request where the store allows (else a stat, then the head), checked like a file's, then the rest, if any; the
+``*_many`` forms keep many requests in flight.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from maskaudit.limits import Limits
 from maskaudit.storage import Status
 
 HEAD_BYTES = 1 << 16
+# An object's first request reads this much: most images and masks whole in one round trip, never more
+OBJECT_HEAD_BYTES = 1 << 18
 MAX_LISTING = 10_000  # entries of a folder read to explain a missing name
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -75,10 +78,12 @@ def size_text(size: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A regular file or an object within the size limit: its resolved path or URL and what stat said of it."""
+    """A regular file or an object within the size limit: its resolved path or URL and what stat said of it;
+    for an object, the head already read with its status, when the store answered both at once."""
 
     full: str
     info: Status
+    head: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +233,7 @@ def _object_problem(url: str, role: str, exc: BaseException) -> Problem:
 def _stat_call(url: str, role: str, limits: Limits) -> Any:
     async def stat(fs: Any) -> Found:
         try:
-            info = await fs._info(url)
+            info, head = await storage.head(fs, url, OBJECT_HEAD_BYTES)
         except (OSError, ValueError) as exc:
             raise _Refused(_object_problem(url, role, exc)) from None
         if info.get("type") == "directory":
@@ -238,7 +243,7 @@ def _stat_call(url: str, role: str, limits: Limits) -> Any:
         problem = _size_problem(role, status.size, limits)
         if problem is not None:
             raise _Refused(problem)
-        return Found(url, status)
+        return Found(url, status, head)
 
     return stat
 
@@ -250,8 +255,9 @@ def _read_call(found: Found, role: str, limits: Limits) -> Any:
         try:
             if size == 0:
                 raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
-            head = bytearray(await fs._cat_file(url, start=0, end=min(size, HEAD_BYTES)))
-            complete, declared_found = _check_head(head, size, storage.name(url), role, limits)
+            head = bytearray(found.head if found.head is not None
+                             else await fs._cat_file(url, start=0, end=min(size, OBJECT_HEAD_BYTES)))
+            complete, declared_found = _check_head(head, size, storage.name(url), role, limits, len(head) >= size)
             if complete:
                 return Read(url, head, found.info)
             whole = head + await fs._cat_file(url, start=len(head), end=size)
@@ -264,14 +270,16 @@ def _read_call(found: Found, role: str, limits: Limits) -> Any:
     return fetch
 
 
-def _check_head(head: bytearray, size: int, name: str, role: str, limits: Limits) -> tuple[bool, Declared | None]:
+def _check_head(head: bytearray, size: int, name: str, role: str, limits: Limits, complete: bool | None = None
+                ) -> tuple[bool, Declared | None]:
     """Whether the head is the whole file, and what its header declares (refused when over the limits)."""
     if not head:
         raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
     fmt = sniff(bytes(head[:16]), name)
     if fmt == "unknown":
         raise _Refused(_unreadable(role, "not a supported image or array file (unrecognised content)"))
-    complete = len(head) < HEAD_BYTES or len(head) >= size
+    if complete is None:
+        complete = len(head) < HEAD_BYTES or len(head) >= size
     return complete, _declared(head, fmt, complete, role, limits)
 
 

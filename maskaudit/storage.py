@@ -157,15 +157,25 @@ def filesystem(url: str) -> Any:
     require(url)
     protocol = scheme(url)
     assert protocol is not None
-    return _filesystem(protocol, _options)
+    return _filesystem(protocol, _options, _io_concurrency * _cores())
+
+
+def _cores() -> int:
+    """The decoding threads a scan runs at most: each keeps io_concurrency() requests in flight."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @functools.lru_cache(maxsize=16)
-def _filesystem(protocol: str, options: tuple[tuple[str, Any], ...]) -> Any:
+def _filesystem(protocol: str, options: tuple[tuple[str, Any], ...], pool: int) -> Any:
     import fsspec
 
+    arguments = _thawed(options)
+    if BACKENDS.get(protocol, ("",))[0] == "s3fs":  # botocore keeps 10 connections unless told: too few to overlap
+        config = arguments.setdefault("config_kwargs", {})
+        if isinstance(config, dict):
+            config.setdefault("max_pool_connections", pool)
     try:
-        return fsspec.filesystem(protocol, **_thawed(options))
+        return fsspec.filesystem(protocol, **arguments)
     except TypeError as exc:
         raise UsageError(f"--storage-option: {protocol}:// does not take these options ({exc})") from None
 
@@ -212,6 +222,37 @@ def gather(fs: Any, calls: Sequence[Callable[[Any], Awaitable[T]]]) -> list[T | 
         return list(await asyncio.gather(*(one(c) for c in calls), return_exceptions=True))
 
     return list(sync(fs.loop, run_all))
+
+
+async def head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | None]:
+    """What the store says of the object and, where one request tells both, its first ``length`` bytes (all of
+    it when smaller): S3 answers a ranged GET with the size and the ETag. Otherwise the status alone (the
+    bytes are then None and read later). FileNotFoundError, PermissionError, or another OSError."""
+    if BACKENDS.get(scheme(url) or "", ("",))[0] == "s3fs":
+        bucket, key, version = fs.split_path(url)
+        try:
+            response = await fs._call_s3("get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}",
+                                         **({"VersionId": version} if version else {}))
+        except OSError:  # a missing key may be a prefix, an empty object refuses any range: let the stat say
+            return dict(await fs._info(url)), None
+        body = response["Body"]
+        try:
+            total = _range_total(response.get("ContentRange")) or int(response.get("ContentLength") or 0)
+            ignored = response.get("ContentRange") is None and total > length  # the range was: read nothing
+            data = None if ignored else bytes(await body.read())
+        finally:
+            body.close()
+        return {"type": "file", "size": total, "ETag": response.get("ETag"),
+                "VersionId": response.get("VersionId")}, data
+    return dict(await fs._info(url)), None
+
+
+def _range_total(content_range: str | None) -> int | None:
+    """The object's size from a Content-Range answer: "bytes 0-65535/93164" is 93164."""
+    if not content_range or "/" not in content_range:
+        return None
+    total = content_range.rsplit("/", 1)[1].strip()
+    return int(total) if total.isdigit() else None
 
 
 def info(url: str) -> dict[str, Any]:
