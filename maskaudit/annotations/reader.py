@@ -10,6 +10,7 @@ import mmap
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import ijson
@@ -60,7 +61,7 @@ def read_annotations(given: Input, split_field: str | None = None) -> Annotation
                     raise UsageError(f"{path} lacks {', '.join(missing)}: a COCO file holds images, annotations "
                                      "and categories")
                 records = _items(data, layout, "images")
-                categories.extend(_category(number, c) for c in _items(data, layout, "categories"))
+                categories.extend(category_entry(number, c) for c in _items(data, layout, "categories"))
             else:
                 layout = scan_layout(data, {"annotations"}, path)
                 if "image" not in layout.values or "annotations" not in layout.values:
@@ -68,15 +69,17 @@ def read_annotations(given: Input, split_field: str | None = None) -> Annotation
                                      "and its annotations")
                 records = iter([_load_value(data, layout, "image")])
             first = len(images)
-            images.extend(_image(len(images), number, position, record, split, split_field)
+            images.extend(image_entry(len(images), number, position, record, split, split_field)
                           for position, record in enumerate(records))
             sizes = _sizes(images[first:])
             for position, record in enumerate(_items(data, layout, "annotations")):
                 image_id = _key(record.get("image_id")) if isinstance(record, Mapping) else None
-                if given.kind is InputKind.SA1B and isinstance(record, Mapping) and image_id is None:
-                    image_id = images[first].id
-                annotations.append(annotation_facts(record, len(annotations), number, position,
-                                                    sizes.get(image_id)))
+                facts = annotation_facts(record, len(annotations), number, position, sizes.get(image_id)
+                                         if image_id is not None or given.kind is InputKind.COCO
+                                         else sizes.get(images[first].id))
+                if given.kind is InputKind.SA1B and image_id is None and isinstance(record, Mapping):
+                    facts = replace(facts, image_id=images[first].id)  # an SA-1B annotation is its file's image's
+                annotations.append(facts)
     return AnnotationSet(given.kind, tuple(sources), tuple(images), tuple(categories), annotations)
 
 
@@ -111,7 +114,7 @@ def _load_value(data: mmap.mmap, layout: Layout, key: str) -> Any:
     return next(ijson.items(_Range(data, start, end), "", use_float=True), None)
 
 
-def _image(row: int, source: int, position: int, record: Any, split: str, split_field: str | None) -> ImageEntry:
+def image_entry(row: int, source: int, position: int, record: Any, split: str, split_field: str | None) -> ImageEntry:
     if not isinstance(record, Mapping):
         return ImageEntry(row, source, position, None, None, None, None, split)
     named = record.get(split_field) if split_field is not None else None
@@ -124,7 +127,7 @@ def _image(row: int, source: int, position: int, record: Any, split: str, split_
     )
 
 
-def _category(source: int, record: Any) -> CategoryEntry:
+def category_entry(source: int, record: Any) -> CategoryEntry:
     if not isinstance(record, Mapping):
         return CategoryEntry(source, None, "")
     return CategoryEntry(source, _key(record.get("id")), str(record.get("name", "")))
