@@ -18,6 +18,10 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e '.[dev]'
 	touch $@
 
+$(VENV)/.coco-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[coco]'
+	touch $@
+
 install: $(VENV)/.installed
 
 dev: $(VENV)/.dev-installed
@@ -34,10 +38,15 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-demo: install
+demo: install $(VENV)/.coco-installed
 	@status=0; $(BIN)/maskaudit scan fixtures/demo/train.parquet || status=$$?; \
 	echo; echo "Report: fixtures/demo/train.maskaudit/report.html (also report.md, report.json)"; \
 	echo "Exit code $$status: the demo dataset holds every defect maskaudit finds, so 1 (findings) is expected."; \
+	test $$status -le 1
+	@status=0; $(BIN)/maskaudit scan fixtures/demo/coco/instances_train.json fixtures/demo/coco/instances_val.json \
+		--root fixtures/demo/coco/images || status=$$?; \
+	echo; echo "Report: fixtures/demo/coco/instances_train.maskaudit/report.html; filtered COCO files beside it"; \
+	echo "Exit code $$status: the COCO demo holds every annotation-file defect, so 1 (findings) is expected."; \
 	test $$status -le 1
 
 # Starts a local S3 server on loopback, uploads fixtures/demo to s3://demo/, scans it from the bucket with the CLI.

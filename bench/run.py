@@ -299,6 +299,13 @@ def main() -> None:
     figures["remote"] = remote
     print(f"\n{remote_report(remote)}")
 
+    from bench.coco_bench import report as coco_report
+    from bench.coco_bench import run_coco_bench
+
+    coco = run_coco_bench()
+    figures["coco"] = coco
+    print(f"\n{coco_report(coco)}")
+
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")

@@ -205,10 +205,11 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def prepare_output(out: Path | str, manifest_path: Path | str) -> OutputSet:
+def prepare_output(out: Path | str, manifest_path: Path | str, content_hash: str | None = None) -> OutputSet:
     """Check --out before the scan, lock it and stage a folder beside it; every refusal is a usage error now,
     not after an hour of scanning. A --out URL is staged in a local temporary folder; its lock guards only
-    against runs on this machine."""
+    against runs on this machine. ``content_hash`` is the input's when it is not a manifest (an annotation
+    file)."""
     if storage.is_remote(os.fspath(out)) or storage.is_remote(os.fspath(manifest_path)):
         return _prepare_remote(os.fspath(out), os.fspath(manifest_path))
     out, manifest_path = Path(out), Path(manifest_path)
@@ -230,7 +231,7 @@ def prepare_output(out: Path | str, manifest_path: Path | str) -> OutputSet:
     except OSError as exc:
         raise UsageError(f"cannot write to {target.parent} ({exc.strerror or exc}); choose another --out") from None
     try:
-        manifest_hash = open_manifest(manifest_path).content_hash()
+        manifest_hash = content_hash if content_hash is not None else open_manifest(manifest_path).content_hash()
         return OutputSet(target, out, lock, lock_path, manifest_hash)
     except OSError as exc:
         _unlock(lock_path, lock)

@@ -124,14 +124,18 @@ class RanCheck:
         return cls(code=str(data["code"]), name=str(data["check"]), severity=Severity.parse(str(data["severity"])))
 
 
-def checks_ran(settings: Settings, pipeline: bool, checks: Iterable[Check] | None = None) -> tuple[RanCheck, ...]:
-    """The checks a run with these settings evaluates, in registry order (pipeline checks only with a replay)."""
+def checks_ran(settings: Settings, pipeline: bool, checks: Iterable[Check] | None = None,
+               annotations: bool = False) -> tuple[RanCheck, ...]:
+    """The checks a run with these settings evaluates, in registry order (pipeline checks only with a replay,
+    annotation checks only over annotation files)."""
     chosen = []
     for check in checks if checks is not None else all_checks():
         keys = {check.name, check.code}
         if (settings.select is not None and not keys & settings.select) or keys & settings.ignore:
             continue
         if check.family is Family.PIPELINE and not pipeline:
+            continue
+        if (check.family is Family.ANNOTATIONS) is not annotations:
             continue
         chosen.append(RanCheck(check.code, check.name, settings.severities.get(check.name) or check.severity))
     return tuple(chosen)

@@ -24,6 +24,7 @@ class Family(str, enum.Enum):
     IMAGES = "images"
     SPLITS = "splits"
     PIPELINE = "pipeline"
+    ANNOTATIONS = "annotations"
 
 
 class Stage(enum.IntEnum):
@@ -32,6 +33,8 @@ class Stage(enum.IntEnum):
     ROWS = 1
     KEPT = 2
     PIPELINE = 3
+    ANNOTATIONS = 4  # annotation-file records, judged by the annotation audit; their errors decide what is kept
+    ANNOTATIONS_KEPT = 5  # annotation-file statistics over what the filtered file keeps
 
 
 Options = Mapping[str, float]

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from maskaudit.checks.annotations.bbox_mismatch import bbox_mismatch
+from maskaudit.checks.annotations.category_id_gaps import category_id_gaps
+from maskaudit.checks.annotations.category_imbalance import category_imbalance
+from maskaudit.checks.annotations.coco_duplicate_id import coco_duplicate_id
+from maskaudit.checks.annotations.coco_image_size import coco_image_size
+from maskaudit.checks.annotations.coco_unknown_category import coco_unknown_category
+from maskaudit.checks.annotations.coco_unknown_image import coco_unknown_image
+from maskaudit.checks.annotations.crowd_encoding import crowd_encoding
+from maskaudit.checks.annotations.degenerate_instance import degenerate_instance
+from maskaudit.checks.annotations.duplicate_instance import duplicate_instance
+from maskaudit.checks.annotations.images_without_instances import images_without_instances
+from maskaudit.checks.annotations.instance_out_of_bounds import instance_out_of_bounds
+from maskaudit.checks.annotations.rle_size_mismatch import rle_size_mismatch
+from maskaudit.checks.annotations.tiny_instances import tiny_instances
 from maskaudit.checks.base import Check
 from maskaudit.checks.images.constant_image import constant_image
 from maskaudit.checks.images.exif_orientation import exif_orientation
@@ -68,10 +82,29 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+# Annotation files (COCO, SA-1B): judged by the annotation audit, never over manifest rows.
+ANNOTATION_CHECKS: tuple[Check, ...] = (
+    coco_unknown_image,
+    coco_unknown_category,
+    coco_duplicate_id,
+    coco_image_size,
+    degenerate_instance,
+    instance_out_of_bounds,
+    rle_size_mismatch,
+    bbox_mismatch,
+    crowd_encoding,
+    duplicate_instance,
+    images_without_instances,
+    category_imbalance,
+    category_id_gaps,
+    tiny_instances,
+)
+
+
 def all_checks() -> tuple[Check, ...]:
     from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 
-    return CHECKS + PIPELINE_CHECKS
+    return CHECKS + ANNOTATION_CHECKS + PIPELINE_CHECKS
 
 
 def find_check(key: str) -> Check | None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 import typer
 
+from maskaudit.annotations.command import scan_annotation_files
+from maskaudit.annotations.detect import detect as detect_annotations
 from maskaudit.api import run_audit
 from maskaudit.baseline import apply_baseline, load_baseline, render_baseline
 from maskaudit.checks.registry import find_check
@@ -63,6 +65,8 @@ def build_settings(
 @app.command("scan")
 def scan(
     manifest: opt.Location,
+    more: list[str] | None = typer.Argument(
+        None, help="more annotation files (COCO: one split each, named from the file)", show_default=False),
     out: opt.OutLocation = None,
     root: opt.RootLocation = None,
     image_col: opt.ImageCol = None,
@@ -125,6 +129,12 @@ def scan(
                        config.fail_on or FailOn.ERROR),
         severities=config.severities, thresholds=config.thresholds,
     )
+    annotations = detect_annotations([manifest, *(more or [])])
+    if annotations is not None:
+        scan_annotation_files(annotations, settings, config, out, quiet)
+    if more:
+        raise UsageError(f"several inputs ({manifest}, {', '.join(more)}) scan together only as annotation files "
+                         "(COCO, SA-1B); scan one manifest per run")
     columns = {key: config.columns.get(key) for key in COLUMN_KEYS}
     scan_root = config.root
     if scan_root is not None and not is_remote(scan_root) and not Path(scan_root).is_dir():

@@ -11,7 +11,8 @@ PUBLIC_NAMES = {
     "no-positive-masks", "high-empty-fraction", "class-imbalance", "label-missing-in-split",
     "mixed-image-encoding", "no-usable-rows", "loader-disagreement",
 }
-FAMILY_PREFIX = {Family.ROWS: "R", Family.MASKS: "M", Family.IMAGES: "I", Family.SPLITS: "S", Family.PIPELINE: "P"}
+FAMILY_PREFIX = {Family.ROWS: "R", Family.MASKS: "M", Family.IMAGES: "I", Family.SPLITS: "S", Family.PIPELINE: "P",
+                 Family.ANNOTATIONS: "A"}
 
 
 def test_public_names_are_all_registered() -> None:
@@ -24,7 +25,7 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
     assert len({c.name for c in checks}) == len(checks)
     for check in checks:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", check.name), check.name
-        assert re.fullmatch(r"[RMISP]\d{3}", check.code), check.code
+        assert re.fullmatch(r"[RMISPA]\d{3}", check.code), check.code
         assert check.code[0] == FAMILY_PREFIX[check.family], check.name
 
 

@@ -1,0 +1,45 @@
+"""`maskaudit scan` over annotation files: the same outputs and exit codes as a manifest scan."""
+
+from __future__ import annotations
+
+import os
+
+import click
+import typer
+
+from maskaudit.annotations.detect import Input
+from maskaudit.api import default_workers
+from maskaudit.config import ScanConfig
+from maskaudit.errors import UsageError
+from maskaudit.output import append_step_summary, default_out_dir, prepare_output
+from maskaudit.report import DEFAULT_EXAMPLES
+from maskaudit.reporters.terminal import render_terminal
+from maskaudit.settings import Settings
+
+
+def scan_annotation_files(given: Input, settings: Settings, config: ScanConfig, out: str | None, quiet: bool) -> None:
+    """Audit the annotation files, write the output set, and exit 1 when the verdict fails, else 0."""
+    from maskaudit.annotations.audit import content_hash, run_annotation_audit, write_annotation_outputs
+
+    first = given.files[0][0]
+    if config.root is not None and not os.path.isdir(os.fspath(config.root)):
+        raise UsageError(f"--root {config.root} is not a folder of images")
+    out_dir = out if out is not None else default_out_dir(first)
+    paths = [path for path, _ in given.files]
+    output = click.get_current_context().with_resource(prepare_output(out_dir, first, content_hash(paths)))
+    workers = min(config.workers or default_workers(), default_workers())
+    run = run_annotation_audit(given, settings, root=config.root, split_field=config.columns.get("split"),
+                               workers=workers, limits=config.limits(), config=config.source,
+                               examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES)
+    try:
+        report, written = write_annotation_outputs(run, output)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
+    append_step_summary(report)
+    if not quiet:
+        typer.echo(render_terminal(report, {"report": str(written["report_md"]), "html report":
+                                            str(written["report_html"]),
+                                            "filtered annotations": str(written["filtered_manifest"])}), nl=False)
+    raise typer.Exit(1 if report.failed() else 0)
+
+
