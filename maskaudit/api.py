@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
+from maskaudit.engines.local import map_ordered
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import facts_schema
 from maskaudit.findings import Finding
 from maskaudit.judge import judge
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
+from maskaudit.partitions import PartitionResult, iter_tasks, map_partition, partition_rows
 from maskaudit.report import DEFAULT_EXAMPLES, ManifestInfo, Report, SplitSummary, checks_ran
-from maskaudit.scan import iter_specs, scan_rows
 from maskaudit.settings import FailOn, Settings, check_mask_value
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,64 @@ class AuditRun:
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    facts_file: Path | None = None  # where the scan wrote the facts, when it was given a place
+
+
+class FactsNotWritten(Exception):
+    """The facts file could not be written (a full disk, a file size limit): the output folder's problem."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class FactsWriter:
+    """Writes partitions' facts to the facts file as they come (or nowhere, without a file); its errors are
+    FactsNotWritten."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._writer = None if path is None else self._do(
+            lambda: pq.ParquetWriter(path, facts_schema(), compression="zstd"))
+
+    @staticmethod
+    def _do(action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except OSError as exc:
+            raise FactsNotWritten(exc) from exc
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self._writer is not None:
+            self._do(lambda: self._writer.write_batch(batch))  # type: ignore[union-attr]
+
+    def __enter__(self) -> FactsWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self._writer is not None:
+            closing = self._writer.close
+            self._writer = None
+            if kind is None:
+                self._do(closing)
+            else:
+                with contextlib.suppress(Exception):
+                    closing()
+
+
+def scan_partitions(manifest: Manifest, columns: Columns, root: Path, settings: Settings, workers: int,
+                    limits: Limits = Limits(), progress: bool = False) -> Iterator[PartitionResult]:
+    """Every partition of the manifest mapped on ``workers`` processes, in manifest order, with a progress bar
+    of rows done of the total when asked for."""
+    total = manifest.row_count()
+    tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers))
+    with tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+        for result in map_ordered(map_partition, tasks, workers):
+            bar.update(len(result.rows))
+            yield result
 
 
 def default_workers() -> int:
-    """The cores this process may use: the most decoding threads a scan starts."""
+    """The cores this process may use: the most worker processes a scan starts."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -64,20 +128,28 @@ def run_audit(
     limits: Limits = Limits(),
     config: Path | None = None,
     examples: int = DEFAULT_EXAMPLES,
+    facts_file: Path | None = None,
 ) -> AuditRun:
-    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used;
-    the report holds the first ``examples`` findings of each check."""
+    """Scan and judge a manifest. Worker processes are capped at the usable cores; config names the file used;
+    the report holds the first ``examples`` findings of each check; the facts are written to ``facts_file``
+    partition by partition as they come, when given."""
     settings = settings or Settings()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
+        raise UsageError(f"workers={workers!r}: give a positive number of worker processes")
     manifest = open_manifest(manifest_path)
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     used = min(workers or default_workers(), default_workers())
-    facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress, limits=limits,
-                      total=manifest.row_count() if progress else None)
+    facts: list[RowFacts] = []
+    row_findings: list[Finding] = []
+    with FactsWriter(facts_file) as writer:
+        for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress):
+            writer.write(result.facts)
+            facts.extend(result.rows)
+            row_findings.extend(result.findings)
     judgement = judge(facts, settings, has_splits=chosen.split is not None,
-                      root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None))
+                      root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None),
+                      row_findings=row_findings)
     kept = judgement.context.kept_stats
     stats = {name: SplitSummary.of(s, kept[name].rows)
              for name, s in judgement.context.by_split_stats().items()}
@@ -97,7 +169,7 @@ def run_audit(
         notes=run_notes(workers, used, chosen, base, config),
     ).with_findings(judgement.findings)
     return AuditRun(report, judgement.findings, manifest, chosen, facts, judgement.dropped, judgement.context,
-                    limits=limits)
+                    limits=limits, facts_file=facts_file)
 
 
 def audit(

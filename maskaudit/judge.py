@@ -1,11 +1,15 @@
-"""Run the registered checks over a manifest's facts and decide which rows are kept."""
+"""Run the registered checks and decide which rows are kept.
+
+Row checks run in the map, one partition at a time (``judge_rows``); the reduce (``judge``) runs the checks
+across rows, decides the kept rows from every error (and --drop), then judges the splits over the kept rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from maskaudit.checks.base import Check, Stage
+from maskaudit.checks.base import Check, Kind
 from maskaudit.checks.context import Context
 from maskaudit.checks.registry import all_checks
 from maskaudit.data_root import DataRoot
@@ -41,25 +45,41 @@ def stamp(check: Check, hit: Hit, settings: Settings) -> Finding:
     )
 
 
-def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None) -> Judgement:
-    """Row checks first; their errors (and --drop) decide the kept rows; split checks judge those."""
-    context = Context(rows, settings, has_splits, root=root)
-    checks = [c for c in active_checks(settings) if c.stage < Stage.PIPELINE]
-    findings: list[Finding] = []
-    for check in (c for c in checks if c.stage == Stage.ROWS):
+def _run(checks: Iterable[Check], kind: Kind, context: Context, settings: Settings) -> list[Finding]:
+    found: list[Finding] = []
+    for check in (c for c in checks if c.kind is kind):
         options = check.resolved_options(settings.thresholds)
-        findings.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
+        found.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
+    return found
+
+
+def _identified(findings: list[Finding], rows: Sequence[RowFacts]) -> list[Finding]:
+    identities = {r.row: r.identity for r in rows}
+    return [replace(f, row_id=identities.get(f.row)) if f.row is not None else f for f in findings]
+
+
+def judge_rows(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> list[Finding]:
+    """The findings of every check that needs only its own row, over some rows of a manifest."""
+    context = Context(rows, settings, has_splits)
+    return _identified(_run(active_checks(settings), Kind.ROW, context, settings), rows)
+
+
+def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None,
+          row_findings: Sequence[Finding] | None = None) -> Judgement:
+    """Checks across rows, then the kept rows (dropped: every row with an error, and --drop), then the split
+    checks over those. ``row_findings`` are judge_rows' findings over every row; without them they are made
+    here."""
+    context = Context(rows, settings, has_splits, root=root)
+    checks = active_checks(settings)
+    findings = list(row_findings) if row_findings is not None else judge_rows(rows, settings, has_splits)
+    findings.extend(_identified(_run(checks, Kind.KEYS, context, settings), rows))
     dropped = frozenset(
         f.row for f in findings
         if f.row is not None and (f.severity is Severity.ERROR or f.check in settings.drop)
     )
     kept = frozenset(r.row for r in rows) - dropped
     context = context.with_kept(kept)
-    for check in (c for c in checks if c.stage == Stage.KEPT):
-        options = check.resolved_options(settings.thresholds)
-        findings.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
-    identities = {r.row: r.identity for r in rows}
-    findings = [replace(f, row_id=identities.get(f.row)) if f.row is not None else f for f in findings]
+    findings.extend(_identified(_run(checks, Kind.SPLIT, context, settings), rows))
     findings.sort(key=sort_key)
     return Judgement(tuple(findings), dropped, context)
 

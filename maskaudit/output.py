@@ -13,13 +13,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from maskaudit.api import AuditRun
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
-from maskaudit.findings import Finding
+from maskaudit.facts_columns import facts_batch, facts_schema
 from maskaudit.findings_file import FINDINGS_FILE, write_findings
 from maskaudit.manifest import OUTPUT_MARKER, ManifestChanged, Relocation, open_manifest, write_filtered
 from maskaudit.report import Report
@@ -243,71 +242,14 @@ def write_text_set(output: OutputSet, files: dict[str, tuple[str, str]]) -> dict
     return {key: output.final(name) for key, (name, _) in files.items()}
 
 
-def write_facts(facts: Sequence[RowFacts], findings: Sequence[Finding], dropped: frozenset[int],
-                ignore_index: float | None, stream: IO[bytes]) -> None:
-    names: dict[int, list[str]] = {}
-    for finding in findings:
-        if finding.row is not None:
-            names.setdefault(finding.row, [])
-            if finding.check not in names[finding.row]:
-                names[finding.row].append(finding.check)
-    columns: dict[str, list[Any]] = {key: [] for key in FACT_COLUMNS}
-    for row in facts:
-        mask, image = row.mask, row.image
-        values = {
-            "row": row.row, "split": row.split, "image_path": row.image_path, "mask_path": row.mask_path,
-            "row_id": row.row_id, "group": row.group, "flag": row.flag,
-            "mask_format": mask.format if mask else None,
-            "mask_shape": list(mask.shape) if mask else None,
-            "mask_dtype": mask.dtype if mask else None,
-            "mask_channels": mask.channels if mask else None,
-            "label_values": list(mask.values) if mask else None,
-            "label_counts": list(mask.counts) if mask else None,
-            "mask_colors": [list(c) for c in mask.colors] if mask and mask.colors else None,
-            "foreground_pixels": mask.foreground(ignore_index) if mask else None,
-            "mask_hash": mask.content_hash if mask else None,
-            "mask_problem": row.mask_problem.message if row.mask_problem else None,
-            "image_format": image.format if image else None,
-            "image_shape": list(image.shape) if image else None,
-            "image_dtype": image.dtype if image else None,
-            "image_channels": image.channels if image else None,
-            "image_min": image.minimum if image else None,
-            "image_max": image.maximum if image else None,
-            "image_mean": image.mean if image else None,
-            "image_std": image.std if image else None,
-            "image_nan": image.nan if image else None,
-            "image_inf": image.inf if image else None,
-            "image_encoding": image.encoding.value if image else None,
-            "image_hash": image.content_hash if image else None,
-            "image_phash": f"{image.phash:016x}" if image and image.phash is not None else None,
-            "image_file_hash": image.file_hash if image else None,
-            "image_problem": row.image_problem.message if row.image_problem else None,
-            "image_outside_root": row.image_outside_root,
-            "mask_outside_root": row.mask_outside_root,
-            "findings": names.get(row.row, []),
-            "dropped": row.row in dropped,
-        }
-        for key, value in values.items():
-            columns[key].append(value)
-    table = pa.table({key: pa.array(values, type=FACT_COLUMNS[key]) for key, values in columns.items()})
-    pq.write_table(table, stream)
+def write_facts(facts: Sequence[RowFacts], stream: IO[bytes]) -> None:
+    """The facts of every row, in batches of the facts schema."""
+    with pq.ParquetWriter(stream, facts_schema(), compression="zstd") as writer:
+        for start in range(0, len(facts), FACTS_BATCH_ROWS):
+            writer.write_batch(facts_batch(facts[start:start + FACTS_BATCH_ROWS]))
 
 
-FACT_COLUMNS: dict[str, pa.DataType] = {
-    "row": pa.int64(), "split": pa.string(), "image_path": pa.string(), "mask_path": pa.string(),
-    "row_id": pa.string(), "group": pa.string(), "flag": pa.bool_(),
-    "mask_format": pa.string(), "mask_shape": pa.list_(pa.int64()), "mask_dtype": pa.string(),
-    "mask_channels": pa.int64(), "label_values": pa.list_(pa.float64()), "label_counts": pa.list_(pa.int64()),
-    "mask_colors": pa.list_(pa.list_(pa.int64())), "foreground_pixels": pa.int64(), "mask_hash": pa.string(),
-    "mask_problem": pa.string(),
-    "image_format": pa.string(), "image_shape": pa.list_(pa.int64()), "image_dtype": pa.string(),
-    "image_channels": pa.int64(), "image_min": pa.float64(), "image_max": pa.float64(),
-    "image_mean": pa.float64(), "image_std": pa.float64(), "image_nan": pa.int64(), "image_inf": pa.int64(),
-    "image_encoding": pa.string(), "image_hash": pa.string(), "image_phash": pa.string(),
-    "image_file_hash": pa.string(), "image_problem": pa.string(),
-    "image_outside_root": pa.string(), "mask_outside_root": pa.string(),
-    "findings": pa.list_(pa.string()), "dropped": pa.bool_(),
-}
+FACTS_BATCH_ROWS = 4096
 
 
 def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) -> tuple[Report, dict[str, Path]]:
@@ -331,8 +273,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
     if kept != report.rows_kept or output.manifest_hash != report.manifest.content_hash \
             or output.manifest_hash != run.manifest.content_hash():
         raise ManifestChanged(Path(report.manifest.path))
-    _write_file(output.staged(names["facts"]), lambda stream: write_facts(
-        run.facts, run.findings, run.dropped, run.context.ignore_index, stream))
+    if run.facts_file != output.staged(names["facts"]):  # the scan writes them there as it goes
+        _write_file(output.staged(names["facts"]), lambda stream: write_facts(run.facts, stream))
     _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
     _write_text(output.staged(names["report_md"]), render_markdown(report))
     _write_text(output.staged(names["report_html"]), render_html(report))

@@ -26,6 +26,17 @@ class Family(str, enum.Enum):
     PIPELINE = "pipeline"
 
 
+class Kind(str, enum.Enum):
+    """Where a check runs: over one row's facts (in the map, beside the decoding), across rows (in the reduce,
+    over every row of the manifest), over the merged per-split aggregates of the kept rows (in the reduce), or
+    over what a replay of the training pipeline measured."""
+
+    ROW = "row"
+    KEYS = "keys"
+    SPLIT = "split"
+    PIPELINE = "pipeline"
+
+
 class Stage(enum.IntEnum):
     """Row checks decide which rows are dropped; split checks then judge what training would see."""
 
@@ -48,6 +59,7 @@ class Check:
     stage: Stage
     run: Callable[..., Iterable[Hit]]
     per_row: bool
+    kind: Kind
     options: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     option_help: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -95,6 +107,7 @@ def _make(
     family: Family,
     stage: Stage,
     per_row: bool,
+    kind: Kind,
     options: Mapping[str, tuple[float, str]] | None,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Check]:
     def wrap(fn: Callable[..., Iterable[Hit]]) -> Check:
@@ -107,6 +120,7 @@ def _make(
             stage=stage,
             run=fn,
             per_row=per_row,
+            kind=kind,
             options=MappingProxyType({k: v[0] for k, v in opts.items()}),
             option_help=MappingProxyType({k: v[1] for k, v in opts.items()}),
         )
@@ -120,9 +134,11 @@ def row_check(
     severity: Severity,
     family: Family,
     options: Mapping[str, tuple[float, str]] | None = None,
+    needs_dataset: bool = False,
 ) -> Callable[[RowFn], Check]:
-    """A check that looks at one row's facts at a time (with dataset context when it needs it)."""
-    return _make(code, name, severity, family, Stage.ROWS, True, options)
+    """A check that looks at one row's facts at a time; with needs_dataset, judged against what the whole
+    manifest holds (inferred labels, the median foreground share), so it runs in the reduce."""
+    return _make(code, name, severity, family, Stage.ROWS, True, Kind.KEYS if needs_dataset else Kind.ROW, options)
 
 
 def dataset_check(
@@ -133,5 +149,6 @@ def dataset_check(
     stage: Stage = Stage.ROWS,
     options: Mapping[str, tuple[float, str]] | None = None,
 ) -> Callable[[DatasetFn], Check]:
-    """A check that looks across rows: duplicates, leakage, per-split statistics."""
-    return _make(code, name, severity, family, stage, False, options)
+    """A check that looks across rows: duplicates, leakage, per-split statistics (Stage.KEPT: over kept rows)."""
+    return _make(code, name, severity, family, stage, False, Kind.SPLIT if stage is Stage.KEPT else Kind.KEYS,
+                 options)

@@ -13,6 +13,7 @@ from maskaudit.findings import Hit, Severity
         "min_share": (0.8, "foreground share of a mask's labelled pixels from which it may be inverted"),
         "max_median_share": (0.3, "median foreground share above which large foregrounds are normal"),
     },
+    needs_dataset=True,
 )
 def inverted_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
     """

@@ -8,7 +8,7 @@ from maskaudit.facts import MaskFacts, RowFacts, format_values, number
 from maskaudit.findings import Hit, Severity
 
 
-@row_check("M007", "unexpected-label", Severity.ERROR, Family.MASKS)
+@row_check("M007", "unexpected-label", Severity.ERROR, Family.MASKS, needs_dataset=True)
 def unexpected_label(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
     """
     What it finds:

@@ -1,0 +1,103 @@
+"""A manifest cut into partitions of rows, and the map over one partition.
+
+``map_partition`` is a pure function of its task: the task and the result hold only plain columns, frozen
+dataclasses and Arrow batches, so any engine can ship them between processes or machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import facts_batch
+from maskaudit.findings import Finding
+from maskaudit.judge import judge_rows
+from maskaudit.limits import Limits
+from maskaudit.manifest import Columns, Manifest
+from maskaudit.native_stderr import native_stderr_silenced
+from maskaudit.scan import RowSpec, iter_specs, measure_row
+from maskaudit.settings import Settings
+
+MIN_PARTITION_ROWS = 64
+MAX_PARTITION_ROWS = 2048
+PARTITIONS_PER_WORKER = 8  # enough that the last partitions finish together
+
+
+def partition_rows(total: int, workers: int) -> int:
+    """Rows per partition: several partitions per worker so they finish together, few enough that per-partition
+    costs stay small, and bounded so a partition's facts stay small in memory."""
+    share = -(-total // max(1, workers * PARTITIONS_PER_WORKER))
+    return max(MIN_PARTITION_ROWS, min(MAX_PARTITION_ROWS, share))
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """Consecutive rows of a manifest, as plain columns, and everything needed to measure and judge them."""
+
+    offset: int
+    images: tuple[str | None, ...]
+    masks: tuple[str | None, ...]
+    splits: tuple[str | None, ...]
+    flags: tuple[bool | None, ...]
+    groups: tuple[str | None, ...]
+    ids: tuple[str | None, ...]
+    root: str
+    limits: Limits
+    settings: Settings
+    has_splits: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.images)
+
+    def specs(self) -> Iterator[RowSpec]:
+        for i in range(self.size):
+            yield RowSpec(self.offset + i, self.images[i], self.masks[i], self.splits[i], self.flags[i],
+                          self.groups[i], self.ids[i])
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """A partition's facts as one Arrow batch (what the facts file holds), the findings of the checks that need
+    only their own row, and the rows' facts for the checks across rows."""
+
+    offset: int
+    facts: pa.RecordBatch
+    findings: tuple[Finding, ...]
+    rows: tuple[RowFacts, ...]
+
+
+def iter_tasks(manifest: Manifest, columns: Columns, root: Path, limits: Limits, settings: Settings,
+               size: int) -> Iterator[PartitionTask]:
+    """The manifest's rows in partitions of ``size`` rows, in manifest order."""
+    has_splits = columns.split is not None
+    chunk: list[RowSpec] = []
+    for spec in iter_specs(manifest, columns):
+        chunk.append(spec)
+        if len(chunk) == size:
+            yield _task(chunk, root, limits, settings, has_splits)
+            chunk = []
+    if chunk:
+        yield _task(chunk, root, limits, settings, has_splits)
+
+
+def _task(specs: list[RowSpec], root: Path, limits: Limits, settings: Settings, has_splits: bool) -> PartitionTask:
+    return PartitionTask(
+        offset=specs[0].row, images=tuple(s.image_path for s in specs), masks=tuple(s.mask_path for s in specs),
+        splits=tuple(s.split for s in specs), flags=tuple(s.flag for s in specs),
+        groups=tuple(s.group for s in specs), ids=tuple(s.row_id for s in specs), root=str(root), limits=limits,
+        settings=settings, has_splits=has_splits,
+    )
+
+
+def map_partition(task: PartitionTask) -> PartitionResult:
+    """Measure every row of the partition (decoder messages on descriptor 2 silenced) and judge each row."""
+    root = Path(task.root)
+    with native_stderr_silenced():
+        rows = tuple(measure_row(spec, root, task.limits) for spec in task.specs())
+    findings = judge_rows(rows, task.settings, task.has_splits)
+    return PartitionResult(task.offset, facts_batch(rows), tuple(findings), rows)
