@@ -18,10 +18,9 @@ from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.engines.local import map_ordered
 from maskaudit.errors import UsageError
-from maskaudit.facts import RowFacts
-from maskaudit.facts_columns import facts_schema
+from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings import Finding
-from maskaudit.judge import judge
+from maskaudit.judge import Reduction
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
 from maskaudit.partitions import PartitionResult, iter_tasks, map_partition, partition_rows
@@ -39,12 +38,12 @@ class AuditRun:
     findings: tuple[Finding, ...]
     manifest: Manifest
     columns: Columns
-    facts: Sequence[RowFacts]
+    facts: FactsStore
+    rows: int
     dropped: frozenset[int]
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
-    facts_file: Path | None = None  # where the scan wrote the facts, when it was given a place
 
 
 class FactsNotWritten(Exception):
@@ -96,7 +95,7 @@ def scan_partitions(manifest: Manifest, columns: Columns, root: Path, settings: 
     tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers))
     with tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
         for result in map_ordered(map_partition, tasks, workers):
-            bar.update(len(result.rows))
+            bar.update(result.size)
             yield result
 
 
@@ -140,27 +139,30 @@ def run_audit(
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     used = min(workers or default_workers(), default_workers())
-    facts: list[RowFacts] = []
-    row_findings: list[Finding] = []
+    reduction = Reduction()
+    held: list[pa.RecordBatch] = []  # without a facts file, the facts stay in memory
+    rows = 0
     with FactsWriter(facts_file) as writer:
         for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress):
+            if facts_file is None:
+                held.append(result.facts)
             writer.write(result.facts)
-            facts.extend(result.rows)
-            row_findings.extend(result.findings)
-    judgement = judge(facts, settings, has_splits=chosen.split is not None,
-                      root=DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None),
-                      row_findings=row_findings)
+            reduction.add(result)
+            rows += result.size
+    facts = FactsStore(facts_file) if facts_file is not None else FactsStore.of(held)
+    judgement = reduction.judge(settings, chosen.split is not None,
+                                DataRoot(os.path.normpath(os.path.abspath(base)), declared=root is not None), facts)
     kept = judgement.context.kept_stats
     stats = {name: SplitSummary.of(s, kept[name].rows)
              for name, s in judgement.context.by_split_stats().items()}
     report = Report(
         manifest=ManifestInfo(
-            path=str(manifest_path), format=manifest.kind, rows=len(facts),
+            path=str(manifest_path), format=manifest.kind, rows=rows,
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
             config=str(config) if config is not None else None,
         ),
         settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels},
-        rows_kept=len(facts) - len(judgement.dropped),
+        rows_kept=rows - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
         splits=stats,
         examples_per_check=examples,
@@ -168,8 +170,8 @@ def run_audit(
         fail_on=settings.fail_on,
         notes=run_notes(workers, used, chosen, base, config),
     ).with_findings(judgement.findings)
-    return AuditRun(report, judgement.findings, manifest, chosen, facts, judgement.dropped, judgement.context,
-                    limits=limits, facts_file=facts_file)
+    return AuditRun(report, judgement.findings, manifest, chosen, facts, rows, judgement.dropped,
+                    judgement.context, limits=limits)
 
 
 def audit(

@@ -12,12 +12,12 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from maskaudit.facts import RowFacts
@@ -101,16 +101,39 @@ def row_from_record(record: Mapping[str, Any]) -> RowFacts:
     return typing.cast(RowFacts, _typed(record, RowFacts))
 
 
-def read_rows(path: Path, rows: Iterable[int]) -> dict[int, RowFacts]:
-    """The facts of the given rows, read back from a facts file by row number."""
-    wanted = sorted(set(rows))
-    if not wanted:
-        return {}
-    found: dict[int, RowFacts] = {}
-    targets = pa.array(wanted, pa.int64())
-    for batch in pq.ParquetFile(path).iter_batches():
-        chosen = batch.filter(pc.is_in(batch.column("row"), value_set=targets))
-        for record in chosen.to_pylist():
-            facts = row_from_record(record)
-            found[facts.row] = facts
-    return found
+class FactsStore:
+    """A scan's facts, to read some rows back by number: the facts file (where a row's number is its position),
+    or, when a run writes none, its batches held in memory (rows in ascending order)."""
+
+    def __init__(self, source: Path | pa.Table) -> None:
+        self.source = source
+        if isinstance(source, Path):
+            self._file = pq.ParquetFile(source)
+            sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
+            self._starts = np.cumsum([0, *sizes])
+
+    @classmethod
+    def of(cls, batches: Sequence[pa.RecordBatch]) -> FactsStore:
+        return cls(pa.Table.from_batches(batches, schema=facts_schema()))
+
+    def rows(self, numbers: Iterable[int]) -> dict[int, RowFacts]:
+        wanted = np.unique(np.fromiter(numbers, np.int64))
+        if not wanted.size:
+            return {}
+        if isinstance(self.source, pa.Table):
+            positions = np.searchsorted(self.source.column("row").to_numpy(), wanted)
+            records = self.source.take(pa.array(positions)).to_pylist()
+        else:
+            records = []
+            groups = np.searchsorted(self._starts, wanted, side="right") - 1
+            for group in np.unique(groups).tolist():
+                chosen = wanted[groups == group] - self._starts[group]
+                records.extend(self._file.read_row_group(group).take(pa.array(chosen)).to_pylist())
+        return {record["row"]: row_from_record(record) for record in records}
+
+    def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        """Some columns of every row, a batch at a time."""
+        if isinstance(self.source, pa.Table):
+            yield from self.source.select(columns).to_batches()
+        else:
+            yield from self._file.iter_batches(columns=columns)

@@ -1,21 +1,31 @@
 """Run the registered checks and decide which rows are kept.
 
-Row checks run in the map, one partition at a time (``judge_rows``); the reduce (``judge``) runs the checks
-across rows, decides the kept rows from every error (and --drop), then judges the splits over the kept rows.
+Row checks run in the map, one partition at a time (``judge_rows``); the reduce (``Reduction``) merges the
+partitions' results, runs the checks across rows over their keys, decides the kept rows from every error (and
+--drop), then judges the splits over the kept rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from maskaudit.aggregates import Merged
 from maskaudit.checks.base import Check, Kind
 from maskaudit.checks.context import Context
 from maskaudit.checks.registry import all_checks
 from maskaudit.data_root import DataRoot
 from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import FactsStore
 from maskaudit.findings import Finding, Hit, Severity
+from maskaudit.keys import Keys, concat_keys
 from maskaudit.settings import Settings
+
+if TYPE_CHECKING:
+    from maskaudit.partitions import PartitionResult
 
 
 @dataclass(frozen=True)
@@ -60,28 +70,57 @@ def _identified(findings: list[Finding], rows: Sequence[RowFacts]) -> list[Findi
 
 def judge_rows(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> list[Finding]:
     """The findings of every check that needs only its own row, over some rows of a manifest."""
-    context = Context(rows, settings, has_splits)
+    context = Context(settings, has_splits, rows=rows)
     return _identified(_run(active_checks(settings), Kind.ROW, context, settings), rows)
 
 
-def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None,
-          row_findings: Sequence[Finding] | None = None) -> Judgement:
-    """Checks across rows, then the kept rows (dropped: every row with an error, and --drop), then the split
-    checks over those. ``row_findings`` are judge_rows' findings over every row; without them they are made
-    here."""
-    context = Context(rows, settings, has_splits, root=root)
-    checks = active_checks(settings)
-    findings = list(row_findings) if row_findings is not None else judge_rows(rows, settings, has_splits)
-    findings.extend(_identified(_run(checks, Kind.KEYS, context, settings), rows))
-    dropped = frozenset(
-        f.row for f in findings
-        if f.row is not None and (f.severity is Severity.ERROR or f.check in settings.drop)
-    )
-    kept = frozenset(r.row for r in rows) - dropped
-    context = context.with_kept(kept)
-    findings.extend(_identified(_run(checks, Kind.SPLIT, context, settings), rows))
-    findings.sort(key=sort_key)
-    return Judgement(tuple(findings), dropped, context)
+def dropping(finding: Finding, settings: Settings) -> bool:
+    """Whether a finding drops its row from the filtered manifest: an error, or a check named by --drop."""
+    return finding.severity is Severity.ERROR or finding.check in settings.drop
+
+
+class Reduction:
+    """Partition results merged as they come, in partition order: the row findings, the keys (with split and
+    image-kind numbers made global) and the aggregates. Holds nothing else per row."""
+
+    def __init__(self) -> None:
+        self._merged = Merged()
+        self._keys: list[Keys] = []
+        self.findings: list[Finding] = []
+
+    def add(self, result: PartitionResult) -> None:
+        splits, kinds = self._merged.add(result.aggregates)
+        self._keys.append(result.keys.renumbered(np.array(splits, np.int32), np.array(kinds, np.int32)))
+        self.findings.extend(result.findings)
+
+    def judge(self, settings: Settings, has_splits: bool, root: DataRoot | None, facts: FactsStore) -> Judgement:
+        """Checks across rows, then the kept rows (dropped: every row with an error, and --drop), then the split
+        checks over those."""
+        keys = concat_keys(self._keys)
+        self._keys = []
+        context = Context(settings, has_splits, root, keys=keys, aggregates=self._merged.result(), facts=facts)
+        checks = active_checks(settings)
+        findings = self.findings
+        across = _run(checks, Kind.KEYS, context, settings)
+        identities = facts.rows(f.row for f in across if f.row is not None)
+        findings.extend(replace(f, row_id=identities[f.row].identity) if f.row is not None else f for f in across)
+        dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
+        kept = ~np.isin(keys.row, np.fromiter(dropped, np.int64, len(dropped)))
+        context = context.with_kept(kept)
+        findings.extend(_run(checks, Kind.SPLIT, context, settings))
+        findings.sort(key=sort_key)
+        return Judgement(tuple(findings), dropped, context)
+
+
+def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None) -> Judgement:
+    """The map and the reduce over facts already measured, as one partition (rows in ascending row order)."""
+    from maskaudit.partitions import judge_partition
+
+    ordered = sorted(rows, key=lambda r: r.row)
+    result = judge_partition(ordered, settings, has_splits)
+    reduction = Reduction()
+    reduction.add(result)
+    return reduction.judge(settings, has_splits, root, FactsStore.of([result.facts]))
 
 
 def sort_key(finding: Finding) -> tuple[int, int, str, str]:

@@ -7,7 +7,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from maskaudit.api import AuditRun
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
-from maskaudit.facts_columns import facts_batch, facts_schema
+from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings_file import FINDINGS_FILE, write_findings
 from maskaudit.manifest import OUTPUT_MARKER, ManifestChanged, Relocation, open_manifest, write_filtered
 from maskaudit.report import Report
@@ -242,14 +242,16 @@ def write_text_set(output: OutputSet, files: dict[str, tuple[str, str]]) -> dict
     return {key: output.final(name) for key, (name, _) in files.items()}
 
 
-def write_facts(facts: Sequence[RowFacts], stream: IO[bytes]) -> None:
-    """The facts of every row, in batches of the facts schema."""
+def write_facts(facts: FactsStore, stream: IO[bytes]) -> None:
+    """The facts of every row, batch by batch."""
     with pq.ParquetWriter(stream, facts_schema(), compression="zstd") as writer:
-        for start in range(0, len(facts), FACTS_BATCH_ROWS):
-            writer.write_batch(facts_batch(facts[start:start + FACTS_BATCH_ROWS]))
+        for batch in facts.batches(facts_schema().names):
+            writer.write_batch(batch)
 
 
-FACTS_BATCH_ROWS = 4096
+def _example_rows(run: AuditRun) -> list[RowFacts]:
+    """The facts of the rows the report's examples name, read back."""
+    return list(run.facts.rows(f.row for f in run.report.examples if f.row is not None).values())
 
 
 def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) -> tuple[Report, dict[str, Path]]:
@@ -257,10 +259,10 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
     paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
-                     thumbnails={**make_thumbnails(run.facts, run.report.examples, Path(run.report.manifest.root),
-                                                     limits=run.limits),
+                     thumbnails={**make_thumbnails(_example_rows(run), run.report.examples,
+                                                     Path(run.report.manifest.root), limits=run.limits),
                                  **run.replay_thumbnails})
-    keep = [row.row not in run.dropped for row in run.facts]
+    keep = [row not in run.dropped for row in range(run.rows)]
     relocation = None if keep_paths else Relocation.between(
         (run.columns.image, run.columns.mask), Path(run.report.manifest.root), output.out)
     kept = 0
@@ -273,7 +275,7 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False) ->
     if kept != report.rows_kept or output.manifest_hash != report.manifest.content_hash \
             or output.manifest_hash != run.manifest.content_hash():
         raise ManifestChanged(Path(report.manifest.path))
-    if run.facts_file != output.staged(names["facts"]):  # the scan writes them there as it goes
+    if run.facts.source != output.staged(names["facts"]):  # the scan writes them there as it goes
         _write_file(output.staged(names["facts"]), lambda stream: write_facts(run.facts, stream))
     _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
     _write_text(output.staged(names["report_md"]), render_markdown(report))

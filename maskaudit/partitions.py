@@ -6,16 +6,18 @@ dataclasses and Arrow batches, so any engine can ship them between processes or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from maskaudit.aggregates import Aggregates, build_aggregates
 from maskaudit.facts import RowFacts
 from maskaudit.facts_columns import facts_batch
 from maskaudit.findings import Finding
-from maskaudit.judge import judge_rows
+from maskaudit.judge import dropping, judge_rows
+from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest
 from maskaudit.native_stderr import native_stderr_silenced
@@ -63,12 +65,16 @@ class PartitionTask:
 @dataclass(frozen=True)
 class PartitionResult:
     """A partition's facts as one Arrow batch (what the facts file holds), the findings of the checks that need
-    only their own row, and the rows' facts for the checks across rows."""
+    only their own row, the rows' keys and the partition's aggregates for the checks across rows."""
 
-    offset: int
     facts: pa.RecordBatch
     findings: tuple[Finding, ...]
-    rows: tuple[RowFacts, ...]
+    keys: Keys
+    aggregates: Aggregates
+
+    @property
+    def size(self) -> int:
+        return self.keys.size
 
 
 def iter_tasks(manifest: Manifest, columns: Columns, root: Path, limits: Limits, settings: Settings,
@@ -98,6 +104,17 @@ def map_partition(task: PartitionTask) -> PartitionResult:
     """Measure every row of the partition (decoder messages on descriptor 2 silenced) and judge each row."""
     root = Path(task.root)
     with native_stderr_silenced():
-        rows = tuple(measure_row(spec, root, task.limits) for spec in task.specs())
-    findings = judge_rows(rows, task.settings, task.has_splits)
-    return PartitionResult(task.offset, facts_batch(rows), tuple(findings), rows)
+        rows = [measure_row(spec, root, task.limits) for spec in task.specs()]
+    return judge_partition(rows, task.settings, task.has_splits)
+
+
+def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> PartitionResult:
+    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates."""
+    findings = judge_rows(rows, settings, has_splits)
+    dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
+    ignore_index = None if settings.ignore_index is None else float(settings.ignore_index)
+    splits: dict[str, int] = {}
+    kinds: dict[tuple[str, int, str], int] = {}
+    keys = build_keys(rows, splits, kinds, ignore_index, settings.labels, dropped, has_splits)
+    aggregates = build_aggregates(rows, keys.split.tolist(), tuple(splits), tuple(kinds), ignore_index, dropped)
+    return PartitionResult(facts_batch(rows), tuple(findings), keys, aggregates)

@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from maskaudit.checks.context import Context
 
 DOC_SECTIONS = ("What it finds", "Why it breaks training", "How to fix")
@@ -48,6 +52,8 @@ class Stage(enum.IntEnum):
 Options = Mapping[str, float]
 RowFn = Callable[[RowFacts, "Context", Options], Iterable[Hit]]
 DatasetFn = Callable[["Context", Options], Iterable[Hit]]
+# the rows a row check judged against the whole manifest may report, over the reduce's keys: a cheap superset
+CandidatesFn = Callable[["Context", Options], "NDArray[np.bool_]"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Check:
     run: Callable[..., Iterable[Hit]]
     per_row: bool
     kind: Kind
+    candidates: CandidatesFn | None = None
     options: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     option_help: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -93,8 +100,14 @@ class Check:
         return merged
 
     def evaluate(self, ctx: Context, options: Options) -> Iterable[Hit]:
-        if self.per_row:
-            for row in ctx.rows_for(self.stage):
+        if self.per_row and self.candidates is not None:  # in the reduce: the candidates' facts, read back
+            keys = ctx.all_keys
+            chosen = keys.row[self.candidates(ctx, options)]
+            found = ctx.read(chosen.tolist())
+            for number in chosen.tolist():
+                yield from self.run(found[number], ctx, options)
+        elif self.per_row:
+            for row in ctx.rows:
                 yield from self.run(row, ctx, options)
         else:
             yield from self.run(ctx, options)
@@ -109,6 +122,7 @@ def _make(
     per_row: bool,
     kind: Kind,
     options: Mapping[str, tuple[float, str]] | None,
+    candidates: CandidatesFn | None = None,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Check]:
     def wrap(fn: Callable[..., Iterable[Hit]]) -> Check:
         opts = options or {}
@@ -121,6 +135,7 @@ def _make(
             run=fn,
             per_row=per_row,
             kind=kind,
+            candidates=candidates,
             options=MappingProxyType({k: v[0] for k, v in opts.items()}),
             option_help=MappingProxyType({k: v[1] for k, v in opts.items()}),
         )
@@ -134,11 +149,13 @@ def row_check(
     severity: Severity,
     family: Family,
     options: Mapping[str, tuple[float, str]] | None = None,
-    needs_dataset: bool = False,
+    candidates: CandidatesFn | None = None,
 ) -> Callable[[RowFn], Check]:
-    """A check that looks at one row's facts at a time; with needs_dataset, judged against what the whole
-    manifest holds (inferred labels, the median foreground share), so it runs in the reduce."""
-    return _make(code, name, severity, family, Stage.ROWS, True, Kind.KEYS if needs_dataset else Kind.ROW, options)
+    """A check that looks at one row's facts at a time. With candidates, it judges a row against what the whole
+    manifest holds (inferred labels, the median foreground share): it runs in the reduce, on the facts of the
+    rows ``candidates`` selects from the keys."""
+    return _make(code, name, severity, family, Stage.ROWS, True, Kind.ROW if candidates is None else Kind.KEYS,
+                 options, candidates)
 
 
 def dataset_check(
