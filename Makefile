@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: install dev browser demo demo-replay test lint typecheck unit bench bench-hostile docs clean
+.PHONY: install dev browser demo demo-replay test lint typecheck unit bench bench-hostile bench-scale docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: install
 # Only the hostile corpus: FIFOs, devices, bombs, a sparse 1 GiB file; PASS under 100 s and 1 GB.
 bench-hostile: install
 	$(BIN)/python -m bench.hostile
+
+# Tiny and 512x512 files on 1 and 2 worker processes, end-to-end memory at 1M rows, the 10M-row reduce.
+bench-scale: install
+	$(BIN)/python -m bench.scale_bench --memory-rows 100000,1000000
 
 docs: install
 	$(BIN)/maskaudit checks --format md > docs/checks.md

@@ -273,6 +273,10 @@ def main() -> None:
         figures["replay"] = replay
         print(f"\nreplay benchmark: {json.dumps(replay, default=str)}")
 
+    from bench.scale_bench import run_scale_bench
+
+    figures["scale"] = run_scale_bench(memory_rows=(100_000, 1_000_000))
+
     hostile = run_hostile_bench(args.data / "hostile")
     figures["hostile"] = hostile
     print(f"\n{hostile_report(hostile)}")

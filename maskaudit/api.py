@@ -139,7 +139,7 @@ def run_audit(
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
     used = min(workers or default_workers(), default_workers())
-    reduction = Reduction()
+    reduction = Reduction(manifest.row_count())
     held: list[pa.RecordBatch] = []  # without a facts file, the facts stay in memory
     rows = 0
     with FactsWriter(facts_file) as writer:

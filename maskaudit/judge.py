@@ -21,7 +21,7 @@ from maskaudit.data_root import DataRoot
 from maskaudit.facts import RowFacts
 from maskaudit.facts_columns import FactsStore
 from maskaudit.findings import Finding, Hit, Severity
-from maskaudit.keys import Keys, concat_keys
+from maskaudit.keys import KeysBuffer
 from maskaudit.settings import Settings
 
 if TYPE_CHECKING:
@@ -83,9 +83,9 @@ class Reduction:
     """Partition results merged as they come, in partition order: the row findings, the keys (with split and
     image-kind numbers made global) and the aggregates. Holds nothing else per row."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected_rows: int = 0) -> None:
         self._merged = Merged()
-        self._keys: list[Keys] = []
+        self._keys = KeysBuffer(expected_rows)
         self.findings: list[Finding] = []
 
     def add(self, result: PartitionResult) -> None:
@@ -96,8 +96,7 @@ class Reduction:
     def judge(self, settings: Settings, has_splits: bool, root: DataRoot | None, facts: FactsStore) -> Judgement:
         """Checks across rows, then the kept rows (dropped: every row with an error, and --drop), then the split
         checks over those."""
-        keys = concat_keys(self._keys)
-        self._keys = []
+        keys = self._keys.keys()
         context = Context(settings, has_splits, root, keys=keys, aggregates=self._merged.result(), facts=facts)
         checks = active_checks(settings)
         findings = self.findings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,20 +94,45 @@ class Keys:
                        image_kind=kind.astype(np.int32))
 
 
-def first_of(values: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """Per entry, the index of the first entry holding the same value."""
-    if not values.size:
-        return np.zeros(0, np.int64)
-    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    found: NDArray[np.int64] = first[inverse.ravel()].astype(np.int64)
-    return found
+def first_of(*columns: NDArray[Any]) -> NDArray[np.int64]:
+    """Per entry, the index of the first entry holding the same values in every column."""
+    count = columns[0].size
+    order = np.lexsort(columns[::-1]) if len(columns) > 1 else np.argsort(columns[0], kind="stable")
+    starts = np.ones(count, np.bool_)
+    for column in columns:
+        ordered = column[order]
+        starts[1:] &= ordered[1:] == ordered[:-1]
+    starts[1:] = ~starts[1:]  # a new value starts where any column changes
+    head = np.maximum.accumulate(np.where(starts, np.arange(count), 0))
+    first = np.empty(count, np.int64)
+    first[order] = order[head]
+    return first
 
 
-def concat_keys(parts: Sequence[Keys]) -> Keys:
-    """The partitions' keys as one table (partitions consecutive, in order)."""
-    if not parts:
-        return build_keys([], {}, {}, None, None, frozenset(), False)
-    return Keys(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Keys)})
+class KeysBuffer:
+    """Partitions' keys appended in order into one table, its columns allocated for the expected rows (and
+    doubled when more come): the table is never held twice."""
+
+    def __init__(self, expected_rows: int = 0) -> None:
+        self._columns = {f.name: getattr(EMPTY, f.name) for f in fields(Keys)}
+        self._capacity = 0
+        self._size = 0
+        self._expected = expected_rows
+
+    def append(self, part: Keys) -> None:
+        end = self._size + part.size
+        if end > self._capacity:
+            self._capacity = max(end, self._expected, 2 * self._capacity)
+            for name, column in self._columns.items():
+                grown = np.empty(self._capacity, column.dtype)
+                grown[: self._size] = column[: self._size]
+                self._columns[name] = grown
+        for name, column in self._columns.items():
+            column[self._size:end] = getattr(part, name)
+        self._size = end
+
+    def keys(self) -> Keys:
+        return Keys(**{name: column[: self._size] for name, column in self._columns.items()})
 
 
 def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
@@ -176,3 +202,5 @@ def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
                 group, image, content, file_hash, phash, has_phash, image_kind, encoding, finite, minimum, maximum,
                 mean, std, mask_kind, non_empty, share, scale, low, high, only_ignore, undeclared)
 
+
+EMPTY = build_keys([], {}, {}, None, None, frozenset(), False)

@@ -5,6 +5,7 @@ import numpy as np
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
+from maskaudit.keys import first_of
 
 
 @dataset_check("R007", "duplicate-image", Severity.WARNING, Family.ROWS)
@@ -29,9 +30,7 @@ def duplicate_image(ctx: Context, options: Options) -> Iterator[Hit]:
     keys = ctx.all_keys
     usable = keys.image & (keys.image_path != 0)
     positions = np.flatnonzero(usable)
-    pairs = np.stack([keys.split[positions].astype(np.uint64), keys.content[positions]], axis=1)
-    _, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
-    earlier = positions[first[inverse.ravel()]]
+    earlier = positions[first_of(keys.split[positions], keys.content[positions])]
     repeated = (earlier != positions) & (keys.image_path[earlier] != keys.image_path[positions])
     flagged, earlier = positions[repeated], earlier[repeated]
     found = ctx.read(keys.row[np.concatenate([flagged, earlier])].tolist())

@@ -1,5 +1,6 @@
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -9,7 +10,7 @@ from scipy.sparse.csgraph import connected_components
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
-from maskaudit.keys import Keys
+from maskaudit.keys import Keys, first_of
 from maskaudit.near_duplicates import distances, near_pairs
 
 NEAR_DISTANCE = 5
@@ -72,15 +73,16 @@ def split_leakage(ctx: Context, options: Options) -> Iterator[Hit]:
             )
 
 
-def _in_several_splits(values: NDArray[np.uint64], splits: NDArray[np.int32]) -> tuple[NDArray[np.bool_],
-                                                                                    NDArray[np.int64]]:
-    """Which of the entries share their value with an entry of another split, and a number per value."""
+def _in_several_splits(values: NDArray[Any], splits: NDArray[np.int32]) -> tuple[NDArray[np.bool_],
+                                                                                NDArray[np.int64]]:
+    """Which of the entries share their value with an entry of another split, and a number per value (the
+    index of its first entry)."""
     if not values.size:
         return np.zeros(0, np.bool_), np.zeros(0, np.int64)
-    _, labels = np.unique(values, return_inverse=True)
-    labels = labels.ravel().astype(np.int64)
-    pairs = np.unique(np.stack([labels, splits.astype(np.int64)], axis=1), axis=0)
-    several = np.bincount(pairs[:, 0], minlength=int(labels.max()) + 1) > 1
+    labels = first_of(values)
+    same_split = first_of(values, splits)
+    several = np.zeros(values.size, np.bool_)
+    several[labels[same_split != labels]] = True  # a value whose entries' splits differ
     chosen = several[labels]
     return chosen, labels[chosen]
 
@@ -95,11 +97,10 @@ def _home(ctx: Context, splits: Counter[str]) -> str:
 
 
 def _picture_leaks(ctx: Context, keys: Keys, near: int, reported: set[int]) -> Iterator[Hit]:
-    pictured = np.flatnonzero(keys.image)
-    clusters = _clusters(keys, pictured, near)
-    leaking, labels = _in_several_splits(clusters.astype(np.uint64), keys.split[pictured])
+    joined, clusters = _clusters(keys, near)
+    leaking, labels = _in_several_splits(clusters, keys.split[joined])
     members: dict[int, list[int]] = defaultdict(list)
-    for index, label in zip(pictured[leaking].tolist(), labels.tolist(), strict=True):
+    for index, label in zip(joined[leaking].tolist(), labels.tolist(), strict=True):
         members[label].append(index)
     matches: list[tuple[int, int, str, int, str, Counter[str]]] = []
     for indices in members.values():
@@ -126,31 +127,40 @@ def _picture_leaks(ctx: Context, keys: Keys, near: int, reported: set[int]) -> I
         )
 
 
-def _clusters(keys: Keys, pictured: NDArray[np.int64], near: int) -> NDArray[np.int64]:
-    """A cluster number per pictured row: rows joined by equal pixels or perceptual hashes within `near`
-    bits."""
-    count = pictured.size
-    if count < 2:
-        return np.arange(count, dtype=np.int64)
-    _, first, inverse = np.unique(keys.content[pictured], return_index=True, return_inverse=True)
-    left = [first[inverse.ravel()]]
-    right = [np.arange(count, dtype=np.int64)]
-    hashed = np.flatnonzero(keys.has_phash[pictured])
+def _clusters(keys: Keys, near: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The rows that share their picture with another row (equal pixels, or perceptual hashes within `near`
+    bits), in row order, and a cluster number for each."""
+    pictured = np.flatnonzero(keys.image)
+    left, right = _repeats(keys.content[pictured])
+    lefts, rights = [pictured[left]], [pictured[right]]
+    hashed = pictured[keys.has_phash[pictured]]
     if near >= 0 and hashed.size > 1:
-        unique, inverse = np.unique(keys.phash[pictured[hashed]], return_inverse=True)
-        inverse = inverse.ravel()
-        representative = np.full(unique.size, -1, dtype=np.int64)
-        representative[inverse[::-1]] = hashed[::-1]
-        left.append(representative[inverse])
-        right.append(hashed)
-        a, b = near_pairs(unique, near)
-        left.append(representative[a])
-        right.append(representative[b])
-    graph = coo_matrix((np.ones(sum(len(x) for x in left), dtype=np.int8),
-                        (np.concatenate(left), np.concatenate(right))), shape=(count, count))
+        values = keys.phash[hashed]
+        first = first_of(values)
+        left, right = _repeats(values)
+        lefts.append(hashed[left])
+        rights.append(hashed[right])
+        representatives = np.flatnonzero(first == np.arange(first.size))  # the first row of each hash
+        a, b = near_pairs(values[representatives], near)
+        lefts.append(hashed[representatives[a]])
+        rights.append(hashed[representatives[b]])
+    sources, targets = np.concatenate(lefts), np.concatenate(rights)
+    joined = np.unique(np.concatenate([sources, targets]))
+    if not joined.size:
+        return joined, joined
+    graph = coo_matrix((np.ones(sources.size, dtype=np.int8),
+                        (np.searchsorted(joined, sources), np.searchsorted(joined, targets))),
+                       shape=(joined.size, joined.size))
     _, labels = connected_components(graph, directed=False)
     clusters: NDArray[np.int64] = np.asarray(labels, dtype=np.int64)
-    return clusters
+    return joined, clusters
+
+
+def _repeats(values: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Index pairs (first, later) of entries repeating an earlier entry's value."""
+    first = first_of(values)
+    later = np.flatnonzero(first != np.arange(values.size))
+    return first[later], later
 
 
 def _closest(keys: Keys, index: int, candidates: Sequence[int], near: int) -> tuple[int, str, int] | None:
