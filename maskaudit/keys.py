@@ -94,6 +94,28 @@ class Keys:
                        image_kind=kind.astype(np.int32))
 
 
+def repeats(*columns: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Entries repeating an earlier entry's values in every column: (first, later) index pairs, later ascending;
+    and the index of each distinct value's first entry, in the values' sorted order. One stable sort; nothing
+    else as long as the entries."""
+    count = columns[0].size
+    order = np.lexsort(columns[::-1]) if len(columns) > 1 else np.argsort(columns[0], kind="stable")
+    same = np.ones(max(count - 1, 0), np.bool_)
+    for column in columns:
+        ordered = column[order]
+        same &= ordered[1:] == ordered[:-1]
+        del ordered
+    firsts = order[np.concatenate([[True], ~same])] if count else order
+    later_at = np.flatnonzero(same) + 1
+    if not later_at.size:
+        return later_at, later_at, firsts
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))
+    first_at = starts[np.searchsorted(starts, later_at, side="right") - 1]
+    first, later = order[first_at], order[later_at]
+    by_row = np.argsort(later, kind="stable")
+    return first[by_row], later[by_row], firsts
+
+
 def first_of(*columns: NDArray[Any]) -> NDArray[np.int64]:
     """Per entry, the index of the first entry holding the same values in every column."""
     count = columns[0].size

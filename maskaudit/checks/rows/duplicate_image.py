@@ -5,7 +5,7 @@ import numpy as np
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
-from maskaudit.keys import first_of
+from maskaudit.keys import repeats
 
 
 @dataset_check("R007", "duplicate-image", Severity.WARNING, Family.ROWS)
@@ -30,9 +30,10 @@ def duplicate_image(ctx: Context, options: Options) -> Iterator[Hit]:
     keys = ctx.all_keys
     usable = keys.image & (keys.image_path != 0)
     positions = np.flatnonzero(usable)
-    earlier = positions[first_of(keys.split[positions], keys.content[positions])]
-    repeated = (earlier != positions) & (keys.image_path[earlier] != keys.image_path[positions])
-    flagged, earlier = positions[repeated], earlier[repeated]
+    first, later, _ = repeats(keys.split[positions], keys.content[positions])
+    earlier, flagged = positions[first], positions[later]
+    other_path = keys.image_path[earlier] != keys.image_path[flagged]
+    earlier, flagged = earlier[other_path], flagged[other_path]
     found = ctx.read(keys.row[np.concatenate([flagged, earlier])].tolist())
     for index, first_index in zip(keys.row[flagged].tolist(), keys.row[earlier].tolist(), strict=True):
         row, before = found[index], found[first_index]

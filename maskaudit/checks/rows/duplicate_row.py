@@ -5,7 +5,7 @@ import numpy as np
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
-from maskaudit.keys import first_of
+from maskaudit.keys import repeats
 
 
 @dataset_check("R004", "duplicate-row", Severity.WARNING, Family.ROWS)
@@ -23,14 +23,17 @@ def duplicate_row(ctx: Context, options: Options) -> Iterator[Hit]:
         was meant as oversampling.
     """
     keys = ctx.all_keys
-    at = np.arange(keys.size)
-    named = keys.image_path != 0
-    pair_first = first_of(keys.pair)
-    image_first = first_of(keys.image_path)
-    repeats_pair = named & (keys.pair != 0) & (pair_first < at)
-    repeats_image = named & ~repeats_pair & (image_first < at)
-    flagged = np.flatnonzero(repeats_pair | repeats_image)
-    earlier = np.where(repeats_pair[flagged], pair_first[flagged], image_first[flagged])
+    named = np.flatnonzero((keys.image_path != 0) & (keys.pair != 0))
+    pair_first, pair_later, _ = repeats(keys.pair[named])
+    pair_first, pair_later = named[pair_first], named[pair_later]
+    named = np.flatnonzero(keys.image_path != 0)
+    image_first, image_later, _ = repeats(keys.image_path[named])
+    image_first, image_later = named[image_first], named[image_later]
+    alone = ~np.isin(image_later, pair_later)  # a repeated pair is said as such, not as a repeated image
+    flagged = np.concatenate([pair_later, image_later[alone]])
+    earlier = np.concatenate([pair_first, image_first[alone]])
+    repeats_pair = np.zeros(keys.size, np.bool_)
+    repeats_pair[pair_later] = True
     found = ctx.read(keys.row[np.concatenate([flagged, earlier])].tolist())
     for index, first_index in zip(flagged.tolist(), earlier.tolist(), strict=True):
         row, first = found[int(keys.row[index])], found[int(keys.row[first_index])]

@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import connected_components
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
-from maskaudit.keys import Keys, first_of
+from maskaudit.keys import Keys, first_of, repeats
 from maskaudit.near_duplicates import distances, near_pairs
 
 NEAR_DISTANCE = 5
@@ -131,16 +131,15 @@ def _clusters(keys: Keys, near: int) -> tuple[NDArray[np.int64], NDArray[np.int6
     """The rows that share their picture with another row (equal pixels, or perceptual hashes within `near`
     bits), in row order, and a cluster number for each."""
     pictured = np.flatnonzero(keys.image)
-    left, right = _repeats(keys.content[pictured])
+    left, right, _ = repeats(keys.content[pictured])
     lefts, rights = [pictured[left]], [pictured[right]]
     hashed = pictured[keys.has_phash[pictured]]
+    del pictured
     if near >= 0 and hashed.size > 1:
         values = keys.phash[hashed]
-        first = first_of(values)
-        left, right = _repeats(values)
+        left, right, representatives = repeats(values)  # representatives: each hash's first row, hashes sorted
         lefts.append(hashed[left])
         rights.append(hashed[right])
-        representatives = np.flatnonzero(first == np.arange(first.size))  # the first row of each hash
         a, b = near_pairs(values[representatives], near)
         lefts.append(hashed[representatives[a]])
         rights.append(hashed[representatives[b]])
@@ -154,13 +153,6 @@ def _clusters(keys: Keys, near: int) -> tuple[NDArray[np.int64], NDArray[np.int6
     _, labels = connected_components(graph, directed=False)
     clusters: NDArray[np.int64] = np.asarray(labels, dtype=np.int64)
     return joined, clusters
-
-
-def _repeats(values: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Index pairs (first, later) of entries repeating an earlier entry's value."""
-    first = first_of(values)
-    later = np.flatnonzero(first != np.arange(values.size))
-    return first[later], later
 
 
 def _closest(keys: Keys, index: int, candidates: Sequence[int], near: int) -> tuple[int, str, int] | None:
