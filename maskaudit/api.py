@@ -188,6 +188,8 @@ def audit(
 ) -> Report:
     """Scan a manifest and the files it points to; return the report. Writes nothing.
 
+    Rows are measured in worker processes (``workers``, default the usable cores) started from a fork server:
+    a script calling this must guard its entry point with ``if __name__ == "__main__":``.
     Bad arguments raise maskaudit.errors.UsageError, a ValueError.
     """
     if settings is None:
