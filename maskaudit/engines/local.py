@@ -3,7 +3,7 @@
 Per-row work is Python, so threads would serialise on the interpreter lock; processes do not. Workers start
 from a fork server (or are spawned): the scanning process may have threads alive, and forking it then is
 unsafe. One worker maps in this process. Workers ignore SIGINT: Ctrl-C reaches this process, which cancels the
-partitions not yet started and shuts the pool down without waiting.
+partitions not yet started and ends the workers without waiting for their partitions.
 """
 
 from __future__ import annotations
@@ -54,6 +54,15 @@ def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers:
         while pending:
             yield pending.popleft().result()
     except BaseException:  # Ctrl-C, an error, or the consumer stopped: nothing more is started or awaited
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop(pool)
         raise
     pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued partitions and end the running ones now: a partition of large files can take
+    seconds, and exiting would otherwise wait for it."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()

@@ -45,9 +45,20 @@ def test_ctrl_c_ends_the_map_without_waiting_for_running_partitions(tmp_path: Pa
             time.sleep(0.01)
         raise KeyboardInterrupt
 
+    with pytest.raises(KeyboardInterrupt):
+        list(map_ordered(blocked, interrupted(), workers=2))
+    assert len(list(tmp_path.glob("started-*"))) == 2  # returned while both workers were still blocked
+    pids = {int(p.name.split("-")[1]) for p in tmp_path.glob("started-*")}
+    deadline = time.monotonic() + 30  # their tasks would block for a minute: only ended workers are gone sooner
+    while not all(_ended(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_ended(pid) for pid in pids)
+
+
+def _ended(pid: int) -> bool:
+    """The process exited (a zombie not yet reaped counts as exited)."""
     try:
-        with pytest.raises(KeyboardInterrupt):
-            list(map_ordered(blocked, interrupted(), workers=2))
-        assert len(list(tmp_path.glob("started-*"))) == 2  # returned while both workers were still blocked
-    finally:
-        (tmp_path / "release").touch()
+        with open(f"/proc/{pid}/stat") as stream:
+            return stream.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
