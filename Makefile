@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: install dev s3 browser demo demo-replay demo-s3 test lint typecheck unit bench bench-hostile bench-remote docs clean
+.PHONY: install dev s3 browser demo demo-replay demo-s3 test lint typecheck unit bench bench-hostile bench-remote bench-scale docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ bench-remote: s3
 # Only the hostile corpus: FIFOs, devices, bombs, a sparse 1 GiB file; PASS under 100 s and 1 GB.
 bench-hostile: install
 	$(BIN)/python -m bench.hostile
+
+# Tiny and 512x512 files on 1 and 2 worker processes, end-to-end memory at 1M rows, the 10M-row reduce.
+bench-scale: install
+	$(BIN)/python -m bench.scale_bench --memory-rows 100000,1000000
 
 docs: install
 	$(BIN)/maskaudit checks --format md > docs/checks.md

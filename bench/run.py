@@ -95,11 +95,13 @@ def naive_loop(manifest: Path) -> int:
 
 
 def maskaudit_scan(manifest: Path, workers: int) -> int:
+    from maskaudit.api import scan_partitions
     from maskaudit.manifest import detect_columns, open_manifest
-    from maskaudit.scan import iter_specs, scan_rows
+    from maskaudit.settings import Settings
 
     opened = open_manifest(manifest)
-    facts = scan_rows(iter_specs(opened, detect_columns(opened, {})), manifest.parent, workers)
+    facts = [row for result in scan_partitions(opened, detect_columns(opened, {}), manifest.parent, Settings(),
+                                               workers) for row in result.rows]
     bad = [f for f in facts if f.image is None or f.mask is None]
     if bad:
         raise RuntimeError(f"{len(bad)} rows could not be measured, first: {bad[0]}")
@@ -121,11 +123,11 @@ def timed(action: Callable[[], object], rows: int) -> float:
 def facts_bytes_per_row(manifest: Path, sample: int = 1000) -> float:
     """Deep size of the facts of the first rows (every object counted once), per row."""
     from maskaudit.manifest import detect_columns, open_manifest
-    from maskaudit.scan import iter_specs, scan_rows
+    from maskaudit.scan import iter_specs, measure_row
 
     opened = open_manifest(manifest)
     specs = iter_specs(opened, detect_columns(opened, {}))
-    facts = scan_rows((s for s, _ in zip(specs, range(sample), strict=False)), manifest.parent, cores())
+    facts = [measure_row(s, manifest.parent) for s, _ in zip(specs, range(sample), strict=False)]
     seen: set[int] = set()
 
     def size(obj: Any) -> int:
@@ -272,6 +274,10 @@ def main() -> None:
         replay = replay_bench.run_replay_bench()
         figures["replay"] = replay
         print(f"\nreplay benchmark: {json.dumps(replay, default=str)}")
+
+    from bench.scale_bench import run_scale_bench
+
+    figures["scale"] = run_scale_bench(memory_rows=(100_000, 1_000_000))
 
     hostile = run_hostile_bench(args.data / "hostile")
     figures["hostile"] = hostile

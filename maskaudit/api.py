@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from maskaudit import storage
 from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
+from maskaudit.engines.local import map_ordered
 from maskaudit.errors import UsageError
-from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings import Finding
-from maskaudit.judge import judge
+from maskaudit.judge import Reduction
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
+from maskaudit.partitions import PartitionResult, iter_tasks, map_partition, partition_rows
 from maskaudit.report import DEFAULT_EXAMPLES, ManifestInfo, Report, SplitSummary, checks_ran
-from maskaudit.scan import iter_specs, scan_rows
 from maskaudit.settings import FailOn, Settings, check_mask_value
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,8 @@ class AuditRun:
     findings: tuple[Finding, ...]
     manifest: Manifest
     columns: Columns
-    facts: Sequence[RowFacts]
+    facts: FactsStore
+    rows: int
     dropped: frozenset[int]
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -39,8 +49,62 @@ class AuditRun:
     cache: RunStats | None = None  # what the scan took from the facts cache; None when it ran without one
 
 
+class FactsNotWritten(Exception):
+    """The facts file could not be written (a full disk, a file size limit): the output folder's problem."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class FactsWriter:
+    """Writes partitions' facts to the facts file as they come (or nowhere, without a file); its errors are
+    FactsNotWritten."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._writer = None if path is None else self._do(
+            lambda: pq.ParquetWriter(path, facts_schema(), compression="zstd"))
+
+    @staticmethod
+    def _do(action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except OSError as exc:
+            raise FactsNotWritten(exc) from exc
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if self._writer is not None:
+            self._do(lambda: self._writer.write_batch(batch))  # type: ignore[union-attr]
+
+    def __enter__(self) -> FactsWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self._writer is not None:
+            closing = self._writer.close
+            self._writer = None
+            if kind is None:
+                self._do(closing)
+            else:
+                with contextlib.suppress(Exception):
+                    closing()
+
+
+def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, settings: Settings, workers: int,
+                    limits: Limits = Limits(), progress: bool = False, cache: FactsCache | None = None,
+                    ) -> Iterator[PartitionResult]:
+    """Every partition of the manifest mapped on ``workers`` processes, in manifest order, with a progress bar
+    of rows done of the total when asked for."""
+    total = manifest.row_count()
+    tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
+    with tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+        for result in map_ordered(map_partition, tasks, workers):
+            bar.update(result.size)
+            yield result
+
+
 def default_workers() -> int:
-    """The cores this process may use: the most decoding threads a scan starts."""
+    """The cores this process may use: the most worker processes a scan starts."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -70,38 +134,50 @@ def run_audit(
     config: Path | None = None,
     examples: int = DEFAULT_EXAMPLES,
     cache: FactsCache | None = None,
+    facts_file: Path | None = None,
 ) -> AuditRun:
-    """Scan and judge a manifest. Decoding threads are capped at the usable cores; config names the file used;
-    the report holds the first ``examples`` findings of each check.
+    """Scan and judge a manifest. Worker processes are capped at the usable cores; config names the file used;
+    the report holds the first ``examples`` findings of each check; the facts are written to ``facts_file``
+    partition by partition as they come, when given.
 
     With a cache, unchanged files are not read again and known content is not decoded again; the facts are the
     same either way, and the judgement is always made afresh.
     """
     settings = settings or Settings()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise UsageError(f"workers={workers!r}: give a positive number of decoding threads")
+        raise UsageError(f"workers={workers!r}: give a positive number of worker processes")
     manifest = open_manifest(manifest_path)
     chosen = detect_columns(manifest, columns or {})
     base = os.fspath(root) if root is not None else manifest.base
     used = min(workers or default_workers(), default_workers())
-    facts = scan_rows(iter_specs(manifest, chosen), base, used, progress=progress, limits=limits,
-                      total=manifest.row_count() if progress else None, cache=cache)
+    reduction = Reduction(manifest.row_count())
+    held: list[pa.RecordBatch] = []  # without a facts file, the facts stay in memory
+    rows = 0
+    with FactsWriter(facts_file) as writer:
+        for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress, cache):
+            if facts_file is None:
+                held.append(result.facts)
+            writer.write(result.facts)
+            reduction.add(result)
+            rows += result.size
     cache_stats = cache.close() if cache is not None else None
-    judgement = judge(facts, settings, has_splits=chosen.split is not None,
-                      root=DataRoot(storage.normalise(base) if storage.is_remote(base)
-                                    else os.path.normpath(os.path.abspath(base)), declared=root is not None))
+    facts = FactsStore(facts_file) if facts_file is not None else FactsStore.of(held)
+    judgement = reduction.judge(settings, chosen.split is not None,
+                                DataRoot(storage.normalise(base) if storage.is_remote(base)
+                                         else os.path.normpath(os.path.abspath(base)), declared=root is not None),
+                                facts)
     kept = judgement.context.kept_stats
     stats = {name: SplitSummary.of(s, kept[name].rows)
              for name, s in judgement.context.by_split_stats().items()}
     report = Report(
         manifest=ManifestInfo(
-            path=os.fspath(manifest_path), format=manifest.kind, rows=len(facts),
+            path=os.fspath(manifest_path), format=manifest.kind, rows=rows,
             content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
             config=str(config) if config is not None else None,
         ),
         settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels,
                   "cache": cache is not None},
-        rows_kept=len(facts) - len(judgement.dropped),
+        rows_kept=rows - len(judgement.dropped),
         rows_dropped=len(judgement.dropped),
         splits=stats,
         examples_per_check=examples,
@@ -109,8 +185,8 @@ def run_audit(
         fail_on=settings.fail_on,
         notes=run_notes(workers, used, chosen, base, config),
     ).with_findings(judgement.findings)
-    return AuditRun(report, judgement.findings, manifest, chosen, facts, judgement.dropped, judgement.context,
-                    limits=limits, cache=cache_stats)
+    return AuditRun(report, judgement.findings, manifest, chosen, facts, rows, judgement.dropped,
+                    judgement.context, limits=limits, cache=cache_stats)
 
 
 def audit(
@@ -134,6 +210,8 @@ def audit(
     The manifest, root and row paths may be URLs (s3://, gs://, az://, https://); storage_options go to their
     filesystem (endpoint_url, anon, ...), io_concurrency bounds the requests in flight.
 
+    Rows are measured in worker processes (``workers``, default the usable cores) started from a fork server:
+    a script calling this must guard its entry point with ``if __name__ == "__main__":``.
     Bad arguments raise maskaudit.errors.UsageError, a ValueError.
     """
     storage.configure(storage_options, io_concurrency)

@@ -27,17 +27,25 @@ def common_folder(locations: Iterable[str], min_share: float) -> str:
     Walks down one path component at a time, always into the child holding the most locations: linear in the
     number of locations times their depth.
     """
-    parts = [location.split(os.sep)[1:] for location in locations]
-    needed = min_share * len(parts)
+    return weighted_common_folder(((location, 1) for location in locations), min_share)
+
+
+def weighted_common_folder(locations: Iterable[tuple[str, int]], min_share: float) -> str:
+    """common_folder over locations that each stand for ``count`` equal ones, in order of first occurrence."""
+    parts = [(location.split(os.sep)[1:], count) for location, count in locations]
+    needed = min_share * sum(count for _, count in parts)
     depth, folder = 0, [""]
     while parts:
-        counts = Counter(p[depth] for p in parts if len(p) > depth + 1)
+        counts: Counter[str] = Counter()
+        for part, count in parts:
+            if len(part) > depth + 1:
+                counts[part[depth]] += count
         if not counts:
             break
         child, count = counts.most_common(1)[0]
         if count < needed:
             break
         folder.append(child)
-        parts = [p for p in parts if len(p) > depth + 1 and p[depth] == child]
+        parts = [(p, c) for p, c in parts if len(p) > depth + 1 and p[depth] == child]
         depth += 1
     return os.sep.join(folder) or os.sep

@@ -1,17 +1,31 @@
-"""Run the registered checks over a manifest's facts and decide which rows are kept."""
+"""Run the registered checks and decide which rows are kept.
+
+Row checks run in the map, one partition at a time (``judge_rows``); the reduce (``Reduction``) merges the
+partitions' results, runs the checks across rows over their keys, decides the kept rows from every error (and
+--drop), then judges the splits over the kept rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from maskaudit.checks.base import Check, Stage
+import numpy as np
+
+from maskaudit.aggregates import Merged
+from maskaudit.checks.base import Check, Kind
 from maskaudit.checks.context import Context
 from maskaudit.checks.registry import all_checks
 from maskaudit.data_root import DataRoot
 from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import FactsStore
 from maskaudit.findings import Finding, Hit, Severity
+from maskaudit.keys import KeysBuffer
 from maskaudit.settings import Settings
+
+if TYPE_CHECKING:
+    from maskaudit.partitions import PartitionResult
 
 
 @dataclass(frozen=True)
@@ -41,27 +55,71 @@ def stamp(check: Check, hit: Hit, settings: Settings) -> Finding:
     )
 
 
-def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None) -> Judgement:
-    """Row checks first; their errors (and --drop) decide the kept rows; split checks judge those."""
-    context = Context(rows, settings, has_splits, root=root)
-    checks = [c for c in active_checks(settings) if c.stage < Stage.PIPELINE]
-    findings: list[Finding] = []
-    for check in (c for c in checks if c.stage == Stage.ROWS):
+def _run(checks: Iterable[Check], kind: Kind, context: Context, settings: Settings) -> list[Finding]:
+    found: list[Finding] = []
+    for check in (c for c in checks if c.kind is kind):
         options = check.resolved_options(settings.thresholds)
-        findings.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
-    dropped = frozenset(
-        f.row for f in findings
-        if f.row is not None and (f.severity is Severity.ERROR or f.check in settings.drop)
-    )
-    kept = frozenset(r.row for r in rows) - dropped
-    context = context.with_kept(kept)
-    for check in (c for c in checks if c.stage == Stage.KEPT):
-        options = check.resolved_options(settings.thresholds)
-        findings.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
+        found.extend(stamp(check, hit, settings) for hit in check.evaluate(context, options))
+    return found
+
+
+def _identified(findings: list[Finding], rows: Sequence[RowFacts]) -> list[Finding]:
     identities = {r.row: r.identity for r in rows}
-    findings = [replace(f, row_id=identities.get(f.row)) if f.row is not None else f for f in findings]
-    findings.sort(key=sort_key)
-    return Judgement(tuple(findings), dropped, context)
+    return [replace(f, row_id=identities.get(f.row)) if f.row is not None else f for f in findings]
+
+
+def judge_rows(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> list[Finding]:
+    """The findings of every check that needs only its own row, over some rows of a manifest."""
+    context = Context(settings, has_splits, rows=rows)
+    return _identified(_run(active_checks(settings), Kind.ROW, context, settings), rows)
+
+
+def dropping(finding: Finding, settings: Settings) -> bool:
+    """Whether a finding drops its row from the filtered manifest: an error, or a check named by --drop."""
+    return finding.severity is Severity.ERROR or finding.check in settings.drop
+
+
+class Reduction:
+    """Partition results merged as they come, in partition order: the row findings, the keys (with split and
+    image-kind numbers made global) and the aggregates. Holds nothing else per row."""
+
+    def __init__(self, expected_rows: int = 0) -> None:
+        self._merged = Merged()
+        self._keys = KeysBuffer(expected_rows)
+        self.findings: list[Finding] = []
+
+    def add(self, result: PartitionResult) -> None:
+        splits, kinds = self._merged.add(result.aggregates)
+        self._keys.append(result.keys.renumbered(np.array(splits, np.int32), np.array(kinds, np.int32)))
+        self.findings.extend(result.findings)
+
+    def judge(self, settings: Settings, has_splits: bool, root: DataRoot | None, facts: FactsStore) -> Judgement:
+        """Checks across rows, then the kept rows (dropped: every row with an error, and --drop), then the split
+        checks over those."""
+        keys = self._keys.keys()
+        context = Context(settings, has_splits, root, keys=keys, aggregates=self._merged.result(), facts=facts)
+        checks = active_checks(settings)
+        findings = self.findings
+        across = _run(checks, Kind.KEYS, context, settings)
+        identities = facts.rows(f.row for f in across if f.row is not None)
+        findings.extend(replace(f, row_id=identities[f.row].identity) if f.row is not None else f for f in across)
+        dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
+        kept = ~np.isin(keys.row, np.fromiter(dropped, np.int64, len(dropped)))
+        context = context.with_kept(kept)
+        findings.extend(_run(checks, Kind.SPLIT, context, settings))
+        findings.sort(key=sort_key)
+        return Judgement(tuple(findings), dropped, context)
+
+
+def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None) -> Judgement:
+    """The map and the reduce over facts already measured, as one partition (rows in ascending row order)."""
+    from maskaudit.partitions import judge_partition
+
+    ordered = sorted(rows, key=lambda r: r.row)
+    result = judge_partition(ordered, settings, has_splits)
+    reduction = Reduction()
+    reduction.add(result)
+    return reduction.judge(settings, has_splits, root, FactsStore.of([result.facts]))
 
 
 def sort_key(finding: Finding) -> tuple[int, int, str, str]:

@@ -8,20 +8,19 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from maskaudit import storage
 from maskaudit.api import AuditRun
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
-from maskaudit.findings import Finding
+from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings_file import FINDINGS_FILE, write_findings
 from maskaudit.manifest import OUTPUT_MARKER, ManifestChanged, Relocation, open_manifest, write_filtered
 from maskaudit.report import Report
@@ -336,71 +335,16 @@ def write_text_set(output: OutputSet, files: dict[str, tuple[str, str]]) -> dict
     return {key: output.final(name) for key, (name, _) in files.items()}
 
 
-def write_facts(facts: Sequence[RowFacts], findings: Sequence[Finding], dropped: frozenset[int],
-                ignore_index: float | None, stream: IO[bytes]) -> None:
-    names: dict[int, list[str]] = {}
-    for finding in findings:
-        if finding.row is not None:
-            names.setdefault(finding.row, [])
-            if finding.check not in names[finding.row]:
-                names[finding.row].append(finding.check)
-    columns: dict[str, list[Any]] = {key: [] for key in FACT_COLUMNS}
-    for row in facts:
-        mask, image = row.mask, row.image
-        values = {
-            "row": row.row, "split": row.split, "image_path": row.image_path, "mask_path": row.mask_path,
-            "row_id": row.row_id, "group": row.group, "flag": row.flag,
-            "mask_format": mask.format if mask else None,
-            "mask_shape": list(mask.shape) if mask else None,
-            "mask_dtype": mask.dtype if mask else None,
-            "mask_channels": mask.channels if mask else None,
-            "label_values": list(mask.values) if mask else None,
-            "label_counts": list(mask.counts) if mask else None,
-            "mask_colors": [list(c) for c in mask.colors] if mask and mask.colors else None,
-            "foreground_pixels": mask.foreground(ignore_index) if mask else None,
-            "mask_hash": mask.content_hash if mask else None,
-            "mask_problem": row.mask_problem.message if row.mask_problem else None,
-            "image_format": image.format if image else None,
-            "image_shape": list(image.shape) if image else None,
-            "image_dtype": image.dtype if image else None,
-            "image_channels": image.channels if image else None,
-            "image_min": image.minimum if image else None,
-            "image_max": image.maximum if image else None,
-            "image_mean": image.mean if image else None,
-            "image_std": image.std if image else None,
-            "image_nan": image.nan if image else None,
-            "image_inf": image.inf if image else None,
-            "image_encoding": image.encoding.value if image else None,
-            "image_hash": image.content_hash if image else None,
-            "image_phash": f"{image.phash:016x}" if image and image.phash is not None else None,
-            "image_file_hash": image.file_hash if image else None,
-            "image_problem": row.image_problem.message if row.image_problem else None,
-            "image_outside_root": row.image_outside_root,
-            "mask_outside_root": row.mask_outside_root,
-            "findings": names.get(row.row, []),
-            "dropped": row.row in dropped,
-        }
-        for key, value in values.items():
-            columns[key].append(value)
-    table = pa.table({key: pa.array(values, type=FACT_COLUMNS[key]) for key, values in columns.items()})
-    pq.write_table(table, stream)
+def write_facts(facts: FactsStore, stream: IO[bytes]) -> None:
+    """The facts of every row, batch by batch."""
+    with pq.ParquetWriter(stream, facts_schema(), compression="zstd") as writer:
+        for batch in facts.batches(facts_schema().names):
+            writer.write_batch(batch)
 
 
-FACT_COLUMNS: dict[str, pa.DataType] = {
-    "row": pa.int64(), "split": pa.string(), "image_path": pa.string(), "mask_path": pa.string(),
-    "row_id": pa.string(), "group": pa.string(), "flag": pa.bool_(),
-    "mask_format": pa.string(), "mask_shape": pa.list_(pa.int64()), "mask_dtype": pa.string(),
-    "mask_channels": pa.int64(), "label_values": pa.list_(pa.float64()), "label_counts": pa.list_(pa.int64()),
-    "mask_colors": pa.list_(pa.list_(pa.int64())), "foreground_pixels": pa.int64(), "mask_hash": pa.string(),
-    "mask_problem": pa.string(),
-    "image_format": pa.string(), "image_shape": pa.list_(pa.int64()), "image_dtype": pa.string(),
-    "image_channels": pa.int64(), "image_min": pa.float64(), "image_max": pa.float64(),
-    "image_mean": pa.float64(), "image_std": pa.float64(), "image_nan": pa.int64(), "image_inf": pa.int64(),
-    "image_encoding": pa.string(), "image_hash": pa.string(), "image_phash": pa.string(),
-    "image_file_hash": pa.string(), "image_problem": pa.string(),
-    "image_outside_root": pa.string(), "mask_outside_root": pa.string(),
-    "findings": pa.list_(pa.string()), "dropped": pa.bool_(),
-}
+def _example_rows(run: AuditRun) -> list[RowFacts]:
+    """The facts of the rows the report's examples name, read back."""
+    return list(run.facts.rows(f.row for f in run.report.examples if f.row is not None).values())
 
 
 def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
@@ -409,10 +353,10 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
     paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
-                     thumbnails={**make_thumbnails(run.facts, run.report.examples, run.report.manifest.root,
-                                                     limits=run.limits),
+                     thumbnails={**make_thumbnails(_example_rows(run), run.report.examples,
+                                                     run.report.manifest.root, limits=run.limits),
                                  **run.replay_thumbnails})
-    keep = [row.row not in run.dropped for row in run.facts]
+    keep = [row not in run.dropped for row in range(run.rows)]
     relocation = None if keep_paths else Relocation.between(
         (run.columns.image, run.columns.mask), run.report.manifest.root, output.remote or output.out)
     kept = 0
@@ -425,8 +369,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
     if kept != report.rows_kept or output.manifest_hash != report.manifest.content_hash \
             or output.manifest_hash != run.manifest.content_hash():
         raise ManifestChanged(report.manifest.path)
-    _write_file(output.staged(names["facts"]), lambda stream: write_facts(
-        run.facts, run.findings, run.dropped, run.context.ignore_index, stream))
+    if run.facts.source != output.staged(names["facts"]):  # the scan writes them there as it goes
+        _write_file(output.staged(names["facts"]), lambda stream: write_facts(run.facts, stream))
     _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
     _write_text(output.staged(names["report_md"]), render_markdown(report))
     _write_text(output.staged(names["report_html"]), render_html(report))

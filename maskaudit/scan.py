@@ -1,18 +1,13 @@
-"""Open and decode every file once, in a thread pool, and reduce each row to its facts."""
+"""Read a manifest's rows and reduce each row to its facts, every file opened and decoded once."""
 
 from __future__ import annotations
 
 import os
-import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
-
-from tqdm import tqdm
 
 from maskaudit.cache import ROLES, FactsCache
 from maskaudit.decode import Decoded, sniff
@@ -23,9 +18,7 @@ from maskaudit.limits import Limits
 from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_many
 from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
-from maskaudit.native_stderr import native_stderr_silenced
 
-CHUNK_ROWS = 32
 FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
 
 
@@ -137,57 +130,3 @@ def _decode_and_measure(
     except Exception as exc:  # one bad file never stops a scan: arrays no measurement expects become findings
         return None, Problem(ProblemKind.UNREADABLE, f"{role} array cannot be measured: {type(exc).__name__}: {exc}")
     return (facts if decoded.traits is PLAIN else replace(facts, traits=decoded.traits)), None
-
-
-def scan_rows(
-    specs: Iterator[RowSpec],
-    root: Path | str,
-    workers: int,
-    progress: bool = False,
-    total: int | None = None,
-    limits: Limits = Limits(),
-    cache: FactsCache | None = None,
-) -> list[RowFacts]:
-    """Facts for every row, in manifest order. Memory holds facts, never decoded arrays.
-
-    Decoder messages on descriptor 2 are silenced for the duration. On any exception (Ctrl-C included) queued
-    chunks are cancelled and the pool is not waited for: the scan ends with the chunks already running.
-    """
-    with native_stderr_silenced():
-        return _scan(specs, root, max(1, workers), progress, total, limits, cache)
-
-
-def _scan(
-    specs: Iterator[RowSpec], root: Path | str, workers: int, progress: bool, total: int | None, limits: Limits,
-    cache: FactsCache | None,
-) -> list[RowFacts]:
-    results: list[RowFacts] = []
-    bar = tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        pending: deque[Future[list[RowFacts]]] = deque()
-        limit = workers * 4
-
-        def drain(until: int) -> None:
-            while len(pending) > until:
-                chunk = pending.popleft().result()
-                results.extend(chunk)
-                bar.update(len(chunk))
-
-        chunk: list[RowSpec] = []
-        for spec in specs:
-            chunk.append(spec)
-            if len(chunk) == CHUNK_ROWS:
-                pending.append(pool.submit(measure_chunk, chunk, root, limits, cache))
-                chunk = []
-                drain(limit)
-        if chunk:
-            pending.append(pool.submit(measure_chunk, chunk, root, limits, cache))
-        drain(0)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        bar.close()
-    pool.shutdown()
-    return results

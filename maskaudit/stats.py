@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from maskaudit.facts import RowFacts, number
+
+if TYPE_CHECKING:
+    from maskaudit.aggregates import Aggregates
+    from maskaudit.keys import Keys
 
 
 @dataclass(frozen=True)
@@ -19,10 +25,11 @@ class SplitStats:
     label_pixels: dict[float, int] = field(default_factory=dict)
     images: int = 0
     encodings: dict[str, int] = field(default_factory=dict)
-    image_kinds: dict[tuple[str, int, str], list[int]] = field(default_factory=dict)
+    # images of each (dtype, channels, encoding): how many, and the first rows
+    image_kinds: dict[tuple[str, int, str], tuple[int, tuple[int, ...]]] = field(default_factory=dict)
     intensity: dict[str, float] = field(default_factory=dict)
-    foreground_shares: tuple[float, ...] = ()
-    image_means: tuple[float, ...] = ()
+    foreground_shares: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    image_means: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
 
     @property
     def empty_share(self) -> float:
@@ -62,65 +69,74 @@ class SplitStats:
 HISTOGRAM_BINS = 10
 
 
-def histogram(values: Sequence[float], low: float | None = None, high: float | None = None,
+def histogram(values: NDArray[np.float64], low: float | None = None, high: float | None = None,
               bins: int = HISTOGRAM_BINS) -> dict[str, list[float] | list[int]]:
     """Counts in equal-width bins, with their edges: compact enough to keep in the report."""
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
+    finite = values[np.isfinite(values)]
+    if not finite.size:
         return {"edges": [], "counts": []}
-    start = min(finite) if low is None else low
-    stop = max(finite) if high is None else high
+    start = float(finite.min()) if low is None else low
+    stop = float(finite.max()) if high is None else high
     if stop <= start:
         stop = start + 1.0
     width = (stop - start) / bins
-    counts = [0] * bins
-    for value in finite:
-        counts[min(bins - 1, max(0, int((value - start) / width)))] += 1
-    return {"edges": [round(start + i * width, 6) for i in range(bins + 1)], "counts": counts}
+    slots = np.clip(np.trunc((finite - start) / width), 0, bins - 1).astype(np.int64)
+    counts = np.bincount(slots, minlength=bins)
+    return {"edges": [round(start + i * width, 6) for i in range(bins + 1)], "counts": counts.tolist()}
 
 
 def _finite(value: float) -> float | None:
     return None if math.isnan(value) or math.isinf(value) else round(value, 6)
 
 
-def split_stats(rows: Sequence[RowFacts], ignore_index: float | None) -> SplitStats:
-    masks = empty = images = 0
-    label_pixels: Counter[float] = Counter()
-    encodings: Counter[str] = Counter()
-    kinds: dict[tuple[str, int, str], list[int]] = {}
-    shares: list[float] = []
-    minimum, maximum = math.inf, -math.inf
-    means: list[float] = []
-    stds: list[float] = []
-    for row in rows:
-        mask = row.mask
-        if mask is not None and not mask.is_multichannel:
-            masks += 1
-            foreground = mask.foreground(ignore_index)
-            if foreground == 0:
-                empty += 1
-            for value, count in zip(mask.values, mask.counts, strict=True):
-                if value != ignore_index and value == value:
-                    label_pixels[value] += count
-            labelled = mask.labelled(ignore_index)
-            shares.append(foreground / labelled if labelled else 0.0)
-        image = row.image
-        if image is not None:
-            images += 1
-            encoding = image.encoding.value
-            encodings[encoding] += 1
-            kinds.setdefault((image.dtype, image.channels, encoding), []).append(row.row)
-            if image.minimum == image.minimum:
-                minimum = min(minimum, image.minimum)
-                maximum = max(maximum, image.maximum)
-                means.append(image.mean)
-                stds.append(image.std)
-    intensity: dict[str, float] = {}
-    if means:
-        intensity = {"min": minimum, "max": maximum, "mean": sum(means) / len(means),
-                     "mean_std": sum(stds) / len(stds)}
-    return SplitStats(
-        rows=len(rows), masks=masks, empty_masks=empty, label_pixels=dict(label_pixels), images=images,
-        encodings=dict(encodings), image_kinds=kinds, intensity=intensity, foreground_shares=tuple(shares),
-        image_means=tuple(means),
-    )
+EXAMPLE_ROWS = 5
+
+
+def kept_split_stats(keys: Keys, totals: Aggregates, kept: NDArray[np.bool_], late: Mapping[int, RowFacts],
+                     ignore_index: float | None) -> dict[str, SplitStats]:
+    """Per split, over the kept rows. Label pixels come from the partitions' totals (over rows that no check of
+    their own row dropped) less the rows ``late`` that checks across rows dropped, read back from the facts."""
+    from maskaudit.aggregates import label_contribution
+    from maskaudit.keys import ENCODINGS, MaskKind
+
+    single = (keys.mask_kind == MaskKind.LABEL_MAP) | (keys.mask_kind == MaskKind.PICTURE)
+    stats: dict[str, SplitStats] = {}
+    for code, name in enumerate(totals.split_names):
+        chosen = kept & (keys.split == code)
+        masks = chosen & single
+        label_pixels = dict(totals.label_pixels[code]) if code < len(totals.label_pixels) else {}
+        for row in (late[r] for r in keys.row[~kept & ~keys.dropped & (keys.split == code)].tolist()):
+            for value, count in label_contribution(row, ignore_index):
+                left = label_pixels[value] - count
+                if left:
+                    label_pixels[value] = left
+                else:
+                    del label_pixels[value]
+        images = chosen & keys.image
+        encodings = _in_order(keys.encoding[images])
+        kinds = keys.image_kind[images]
+        image_rows = keys.row[images]
+        image_kinds = {}
+        for kind, count in _in_order(kinds).items():
+            image_kinds[totals.kinds[kind]] = (count, tuple(image_rows[kinds == kind][:EXAMPLE_ROWS].tolist()))
+        measured = images & keys.finite
+        means = keys.mean[measured]
+        intensity: dict[str, float] = {}
+        if means.size:
+            intensity = {"min": float(keys.minimum[measured].min()), "max": float(keys.maximum[measured].max()),
+                         "mean": sum(means.tolist()) / means.size,
+                         "mean_std": sum(keys.std[measured].tolist()) / means.size}
+        stats[name] = SplitStats(
+            rows=int(chosen.sum()), masks=int(masks.sum()), empty_masks=int((masks & ~keys.non_empty).sum()),
+            label_pixels=label_pixels, images=int(images.sum()),
+            encodings={ENCODINGS[code].value: count for code, count in encodings.items()}, image_kinds=image_kinds,
+            intensity=intensity, foreground_shares=keys.share[masks], image_means=means,
+        )
+    return stats
+
+
+def _in_order(codes: NDArray[np.integer[Any]]) -> dict[int, int]:
+    """How often each code occurs, codes in order of first occurrence."""
+    values, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return {int(values[i]): int(counts[i]) for i in order}

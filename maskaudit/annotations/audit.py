@@ -18,6 +18,7 @@ from maskaudit.annotations.reader import read_annotations
 from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import FactsStore, facts_batch
 from maskaudit.findings import Finding
 from maskaudit.findings_file import write_findings
 from maskaudit.limits import Limits
@@ -121,8 +122,7 @@ def write_annotation_outputs(run: AnnotationRun, output: OutputSet) -> tuple[Rep
         for number, source in enumerate(run.data.sources):
             if run.kept_counts(number)["images"]:
                 _write_checked(folder / source.name, source.path, drops[number], run.kept_counts(number))
-    _write(output.staged(names["facts"]), lambda stream: write_facts(run.rows, run.findings,
-                                                                      run.judgement.dropped_images, None, stream))
+    _write(output.staged(names["facts"]), lambda stream: write_facts(FactsStore.of([facts_batch(run.rows)]), stream))
     _write(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
     for key, render in (("report_md", render_markdown), ("report_html", render_html), ("report_junit", render_junit),
                         ("report_json", render_json)):

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from maskaudit.annotations.facts import AnnotationFacts, AnnotationSet, CategoryEntry, ImageEntry, Key, Source
-from maskaudit.checks.base import Check, Family, Stage
+from maskaudit.checks.base import Check, Family, Kind, Stage
 from maskaudit.facts import ImageFacts, RowFacts
 from maskaudit.findings import Hit, Severity
 from maskaudit.settings import Settings
@@ -26,7 +26,7 @@ def annotation_check(
     opts = options or {}
 
     def wrap(fn: AnnotationFn) -> Check:
-        return Check(code=code, name=name, severity=severity, family=Family.ANNOTATIONS,
+        return Check(code=code, name=name, severity=severity, family=Family.ANNOTATIONS, kind=Kind.ANNOTATIONS,
                      stage=Stage.ANNOTATIONS_KEPT if kept else Stage.ANNOTATIONS, run=fn, per_row=False,
                      options=MappingProxyType({k: v[0] for k, v in opts.items()}),
                      option_help=MappingProxyType({k: v[1] for k, v in opts.items()}))

@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from maskaudit.checks.context import Context
 
 DOC_SECTIONS = ("What it finds", "Why it breaks training", "How to fix")
@@ -23,6 +27,18 @@ class Family(str, enum.Enum):
     MASKS = "masks"
     IMAGES = "images"
     SPLITS = "splits"
+    PIPELINE = "pipeline"
+    ANNOTATIONS = "annotations"
+
+
+class Kind(str, enum.Enum):
+    """Where a check runs: over one row's facts (in the map, beside the decoding), across rows (in the reduce,
+    over every row of the manifest), over the merged per-split aggregates of the kept rows (in the reduce), or
+    over what a replay of the training pipeline measured."""
+
+    ROW = "row"
+    KEYS = "keys"
+    SPLIT = "split"
     PIPELINE = "pipeline"
     ANNOTATIONS = "annotations"
 
@@ -40,6 +56,8 @@ class Stage(enum.IntEnum):
 Options = Mapping[str, float]
 RowFn = Callable[[RowFacts, "Context", Options], Iterable[Hit]]
 DatasetFn = Callable[["Context", Options], Iterable[Hit]]
+# the rows a row check judged against the whole manifest may report, over the reduce's keys: a cheap superset
+CandidatesFn = Callable[["Context", Options], "NDArray[np.bool_]"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,8 @@ class Check:
     stage: Stage
     run: Callable[..., Iterable[Hit]]
     per_row: bool
+    kind: Kind
+    candidates: CandidatesFn | None = None
     options: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     option_help: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -84,8 +104,14 @@ class Check:
         return merged
 
     def evaluate(self, ctx: Context, options: Options) -> Iterable[Hit]:
-        if self.per_row:
-            for row in ctx.rows_for(self.stage):
+        if self.per_row and self.candidates is not None:  # in the reduce: the candidates' facts, read back
+            keys = ctx.all_keys
+            chosen = keys.row[self.candidates(ctx, options)]
+            found = ctx.read(chosen.tolist())
+            for number in chosen.tolist():
+                yield from self.run(found[number], ctx, options)
+        elif self.per_row:
+            for row in ctx.rows:
                 yield from self.run(row, ctx, options)
         else:
             yield from self.run(ctx, options)
@@ -98,7 +124,9 @@ def _make(
     family: Family,
     stage: Stage,
     per_row: bool,
+    kind: Kind,
     options: Mapping[str, tuple[float, str]] | None,
+    candidates: CandidatesFn | None = None,
 ) -> Callable[[Callable[..., Iterable[Hit]]], Check]:
     def wrap(fn: Callable[..., Iterable[Hit]]) -> Check:
         opts = options or {}
@@ -110,6 +138,8 @@ def _make(
             stage=stage,
             run=fn,
             per_row=per_row,
+            kind=kind,
+            candidates=candidates,
             options=MappingProxyType({k: v[0] for k, v in opts.items()}),
             option_help=MappingProxyType({k: v[1] for k, v in opts.items()}),
         )
@@ -123,9 +153,13 @@ def row_check(
     severity: Severity,
     family: Family,
     options: Mapping[str, tuple[float, str]] | None = None,
+    candidates: CandidatesFn | None = None,
 ) -> Callable[[RowFn], Check]:
-    """A check that looks at one row's facts at a time (with dataset context when it needs it)."""
-    return _make(code, name, severity, family, Stage.ROWS, True, options)
+    """A check that looks at one row's facts at a time. With candidates, it judges a row against what the whole
+    manifest holds (inferred labels, the median foreground share): it runs in the reduce, on the facts of the
+    rows ``candidates`` selects from the keys."""
+    return _make(code, name, severity, family, Stage.ROWS, True, Kind.ROW if candidates is None else Kind.KEYS,
+                 options, candidates)
 
 
 def dataset_check(
@@ -136,5 +170,6 @@ def dataset_check(
     stage: Stage = Stage.ROWS,
     options: Mapping[str, tuple[float, str]] | None = None,
 ) -> Callable[[DatasetFn], Check]:
-    """A check that looks across rows: duplicates, leakage, per-split statistics."""
-    return _make(code, name, severity, family, stage, False, options)
+    """A check that looks across rows: duplicates, leakage, per-split statistics (Stage.KEPT: over kept rows)."""
+    return _make(code, name, severity, family, stage, False, Kind.SPLIT if stage is Stage.KEPT else Kind.KEYS,
+                 options)

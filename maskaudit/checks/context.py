@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
 
 from maskaudit.checks.base import Stage
 from maskaudit.checks.dtypes import integer_range
 from maskaudit.data_root import DataRoot
 from maskaudit.facts import MaskFacts, RowFacts
 from maskaudit.settings import Settings
-from maskaudit.stats import SplitStats, split_stats
+
+if TYPE_CHECKING:
+    from maskaudit.aggregates import Aggregates
+    from maskaudit.facts_columns import FactsStore
+    from maskaudit.keys import Keys
+    from maskaudit.stats import SplitStats
 
 NO_SPLIT = "all"
 MISSING_SPLIT = "(none)"
@@ -89,40 +97,47 @@ class InferredLabels:
 
 @dataclass(frozen=True)
 class Context:
-    rows: Sequence[RowFacts]
+    """What checks see. In the map: some rows' facts. In the reduce: the keys of every row, the merged
+    aggregates, the facts file to read reported rows back from, and (for the split checks) the kept rows."""
+
     settings: Settings
     has_splits: bool = False
-    kept: frozenset[int] | None = None
     root: DataRoot | None = None
+    rows: Sequence[RowFacts] = ()
+    keys: Keys | None = None
+    aggregates: Aggregates | None = None
+    facts: FactsStore | None = None
+    kept: NDArray[np.bool_] | None = None
 
-    def with_kept(self, kept: frozenset[int]) -> Context:
-        return Context(self.rows, self.settings, self.has_splits, kept, self.root)
+    def with_kept(self, kept: NDArray[np.bool_]) -> Context:
+        return replace(self, kept=kept)
 
     def rows_for(self, stage: Stage) -> Sequence[RowFacts]:
-        if stage >= Stage.KEPT and self.kept is not None:
-            return self.kept_rows
         return self.rows
-
-    @cached_property
-    def kept_rows(self) -> list[RowFacts]:
-        if self.kept is None:
-            return list(self.rows)
-        return [r for r in self.rows if r.row in self.kept]
 
     def split_of(self, row: RowFacts) -> str:
         if not self.has_splits:
             return NO_SPLIT
         return row.split if row.split is not None else MISSING_SPLIT
 
-    @cached_property
-    def split_names(self) -> list[str]:
-        return list(dict.fromkeys(self.split_of(r) for r in self.rows))
+    @property
+    def totals(self) -> Aggregates:
+        assert self.aggregates is not None, "checks across rows run in the reduce, over merged aggregates"
+        return self.aggregates
 
-    def by_split(self, rows: Sequence[RowFacts]) -> dict[str, list[RowFacts]]:
-        grouped: dict[str, list[RowFacts]] = {name: [] for name in self.split_names}
-        for row in rows:
-            grouped[self.split_of(row)].append(row)
-        return grouped
+    @property
+    def split_names(self) -> list[str]:
+        return list(self.totals.split_names)
+
+    @property
+    def all_keys(self) -> Keys:
+        assert self.keys is not None, "checks across rows run in the reduce, over its keys"
+        return self.keys
+
+    def read(self, rows: Iterable[int]) -> dict[int, RowFacts]:
+        """The facts of some rows, read back: what reported rows' messages name."""
+        assert self.facts is not None, "checks across rows run in the reduce, over its facts file"
+        return self.facts.rows(rows)
 
     @property
     def ignore_index(self) -> float | None:
@@ -131,11 +146,7 @@ class Context:
     @cached_property
     def dominant_scale(self) -> tuple[str | None, Counter[str]]:
         """The mask scale most non-empty masks use, and how many use each."""
-        scales: Counter[str] = Counter()
-        for mask in self.label_maps:
-            scale = mask_scale(mask, self.ignore_index)
-            if scale is not None:
-                scales[scale] += 1
+        scales: Counter[str] = Counter(self.totals.scales)
         if not scales:
             return None, scales
         (first, first_count), *rest = scales.most_common()
@@ -144,54 +155,47 @@ class Context:
         return first, scales
 
     @cached_property
-    def label_maps(self) -> list[MaskFacts]:
-        """Every decoded single-channel mask that is a label map, not a picture: what dataset-wide
-        inference is made from."""
-        return [r.mask for r in self.rows
-                if r.mask is not None and not r.mask.is_multichannel and looks_like_image(r.mask) is None]
-
-    @cached_property
-    def non_empty_label_maps(self) -> list[MaskFacts]:
-        return [m for m in self.label_maps if m.foreground(self.ignore_index) > 0]
-
-    @cached_property
     def inferred_labels(self) -> InferredLabels | None:
         """Without declared labels: the values in a large share of non-empty masks, and the contiguous run of
         integers they reach (rarer classes next to common ones stay plausible). None with too few masks."""
         if self.settings.labels is not None:
             return None
-        masks = self.non_empty_label_maps
-        if len(masks) < MIN_MASKS_TO_INFER:
+        masks = self.totals.non_empty_masks
+        if masks < MIN_MASKS_TO_INFER:
             return None
-        masks_with: Counter[float] = Counter()
-        for mask in masks:
-            masks_with.update(v for v in mask.values if v != self.ignore_index and v == v)
-        labels = tuple(sorted({0.0} | {v for v, n in masks_with.items() if n >= LABEL_SET_SHARE * len(masks)}))
+        masks_with: Counter[float] = Counter(self.totals.masks_with)
+        labels = tuple(sorted({0.0} | {v for v, n in masks_with.items() if n >= LABEL_SET_SHARE * masks}))
         span = labels[-1]
         seen = set(masks_with)
         while span + 1 in seen:
             span += 1
-        return InferredLabels(labels, span, masks_with, len(masks))
+        return InferredLabels(labels, span, masks_with, masks)
 
     @cached_property
     def median_foreground_share(self) -> tuple[float, int] | None:
-        """The median foreground share of non-empty masks (foreground over labelled pixels), and their count."""
-        shares = []
-        for mask in self.non_empty_label_maps:
-            labelled = mask.labelled(self.ignore_index)
-            if labelled:
-                shares.append(mask.foreground(self.ignore_index) / labelled)
-        if not shares:
+        """The median foreground share of non-empty label maps (foreground over labelled pixels), and their
+        count."""
+        from maskaudit.keys import MaskKind
+
+        keys = self.all_keys
+        shares = keys.share[(keys.mask_kind == MaskKind.LABEL_MAP) & keys.non_empty]
+        if not shares.size:
             return None
-        return statistics.median(shares), len(shares)
+        return float(np.median(shares)), int(shares.size)
 
     @cached_property
     def kept_stats(self) -> dict[str, SplitStats]:
         """Per-split aggregates over the rows that survive filtering: what training would see."""
-        return {name: split_stats(rows, self.ignore_index) for name, rows in self.by_split(self.kept_rows).items()}
+        from maskaudit.stats import kept_split_stats
+
+        assert self.kept is not None, "split checks run on the kept rows"
+        keys = self.all_keys
+        late = keys.row[~self.kept & ~keys.dropped]  # dropped by checks across rows
+        return kept_split_stats(keys, self.totals, self.kept, self.read(late.tolist()), self.ignore_index)
 
     def by_split_stats(self) -> dict[str, SplitStats]:
         """Per-split row counts over every row; every other aggregate over the kept rows only, so values from
         dropped files (a picture passed as a mask, a JPEG-smeared mask) never reach the statistics."""
-        return {name: replace(self.kept_stats[name], rows=len(rows))
-                for name, rows in self.by_split(self.rows).items()}
+        counts = np.bincount(self.all_keys.split, minlength=len(self.totals.split_names))
+        return {name: replace(self.kept_stats[name], rows=int(counts[i]))
+                for i, name in enumerate(self.totals.split_names)}

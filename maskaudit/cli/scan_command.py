@@ -11,7 +11,7 @@ import typer
 
 from maskaudit.annotations.command import scan_annotation_files
 from maskaudit.annotations.detect import detect as detect_annotations
-from maskaudit.api import run_audit
+from maskaudit.api import FactsNotWritten, run_audit
 from maskaudit.baseline import apply_baseline, load_baseline, render_baseline
 from maskaudit.checks.registry import find_check
 from maskaudit.cli import options as opt
@@ -20,6 +20,7 @@ from maskaudit.config import COLUMN_KEYS, resolve_config
 from maskaudit.errors import UsageError
 from maskaudit.findings_file import FINDINGS_FILE
 from maskaudit.output import (
+    SCAN_FILES,
     append_step_summary,
     atomic_write_text,
     default_out_dir,
@@ -150,10 +151,14 @@ def scan(
                                            config.limits())
     out_dir = out if out is not None else default_out_dir(manifest)
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
-    run = run_audit(manifest, settings, root=scan_root, columns=columns, workers=config.workers,
-                    progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
-                    examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
-                    cache=config.facts_cache())
+    try:
+        run = run_audit(manifest, settings, root=scan_root, columns=columns, workers=config.workers,
+                        progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
+                        examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
+                        cache=config.facts_cache(), facts_file=output.staged(SCAN_FILES["facts"]))
+    except FactsNotWritten as exc:
+        raise UsageError(f"cannot write to {out_dir} ({exc.error.strerror or exc.error}); choose another --out") \
+            from None
     if replay is not None:
         run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:

@@ -12,6 +12,7 @@ import albumentations as A
 
 from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.errors import UsageError
+from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.judge import active_checks, sort_key, stamp
 from maskaudit.limits import Limits
@@ -184,11 +185,17 @@ def prepare_replay(
 
 def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> AuditRun:
     """A finished scan with the replay added: pipeline findings merged and the section attached."""
-    rows = [RowRef(f.row, f.split, f.image_path, f.mask_path)
-            for f in run.facts if f.row not in run.dropped and f.image is not None]
+    rows: list[RowRef] = []
+    identities: dict[int, str] = {}
+    for batch in run.facts.batches(["row", "split", "image_path", "mask_path", "row_id", "image"]):
+        measured = batch.column("image").is_valid().to_pylist()
+        columns = [batch.column(name).to_pylist() for name in ("row", "split", "image_path", "mask_path", "row_id")]
+        for ok, row, split, image_path, mask_path, row_id in zip(measured, *columns, strict=True):
+            if ok and row not in run.dropped:
+                rows.append(RowRef(row, split, image_path, mask_path))
+                identities[row] = RowFacts(row, image_path, mask_path, row_id=row_id).identity
     findings, section, samples = _replay(rows, Path(run.report.manifest.root), settings, replay)
     merged = tuple(sorted((*run.findings, *findings), key=sort_key))
-    identities = {f.row: f.identity for f in run.facts}
     report = replace(run.report, pipeline=section, ran=checks_ran(settings, pipeline=True))
     return replace(run, findings=merged, report=report.with_findings(merged),
                    replay_thumbnails=sample_pictures(samples, replay, identities))

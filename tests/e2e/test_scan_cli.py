@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import pytest
 
 import maskaudit
 from maskaudit.cli import run
+from maskaudit.facts import RowFacts
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 DROPPED_IDS = {
@@ -93,11 +95,14 @@ def test_facts_file_holds_one_row_per_manifest_row(demo_scan: Path) -> None:
     facts = pq.read_table(demo_scan / "facts.parquet").to_pylist()
     assert len(facts) == 47
     by_row = {f["row"]: f for f in facts}
-    assert by_row[29]["foreground_pixels"] == 0 and "empty-mask" in by_row[29]["findings"]
-    assert by_row[38]["image_nan"] == 16 and by_row[38]["image_inf"] == 1 and by_row[38]["dropped"]
-    assert by_row[0]["label_values"] == [0.0, 1.0] and by_row[0]["mask_shape"] == [64, 64]
-    assert by_row[15]["mask_format"] == "png-palette"
-    assert by_row[22]["mask_problem"].endswith("does not exist")
+    assert by_row[29]["mask"]["values"] == [0.0]
+    assert by_row[38]["image"]["nan"] == 16 and by_row[38]["image"]["inf"] == 1
+    assert by_row[0]["mask"]["values"] == [0.0, 1.0] and by_row[0]["mask"]["shape"] == [64, 64]
+    assert by_row[15]["mask"]["format"] == "png-palette"
+    assert by_row[22]["mask"] is None and by_row[22]["mask_problem"]["message"].endswith("does not exist")
+    assert set(facts[0]) == {f.name for f in dataclasses.fields(RowFacts)}  # facts only: findings have their file
+    findings = pq.read_table(demo_scan / "findings.parquet", columns=["check", "row"]).to_pylist()
+    assert {"check": "empty-mask", "row": 29} in findings and {"check": "non-finite-image", "row": 38} in findings
 
 
 def test_markdown_report_and_terminal_summary(demo_scan: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,7 +32,7 @@ def test_the_demo_gives_the_same_findings_from_the_bucket_as_from_disk(s3: Any, 
     local = run_audit(DEMO / "train.parquet")
     remote = run_audit(f"{base}/train.parquet")
     assert remote.report.manifest.root == f"{base}/"
-    assert len(remote.facts) == len(local.facts) > 0
+    assert remote.rows == local.rows > 0
     assert findings(remote, f"{base}/") == findings(local, str(DEMO) + "/")
     assert remote.manifest.content_hash() == local.manifest.content_hash()
 
@@ -44,7 +44,7 @@ def test_a_folder_of_parquet_parts_in_a_bucket_is_one_manifest(s3: Any) -> None:
     table = pq.read_table(DEMO / "train.parquet")
     rows = run_audit("s3://folder-manifest/parts", root=base)
     assert rows.manifest.parts == ("s3://folder-manifest/parts/a.parquet",)
-    assert len(rows.facts) == table.num_rows
+    assert rows.rows == table.num_rows
 
 
 def test_missing_and_truncated_objects_become_findings(s3: Any, tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_relative_rows_resolve_against_the_manifest_prefix_and_escapes_are_outsi
                          "mask": "masks/none.png"})]
     s3.pipe_file("relative/demo/rows.jsonl", ("\n".join(lines) + "\n").encode())
     run = run_audit(f"{base}/rows.jsonl")
-    first, second = run.facts
+    first, second = run.facts.rows(range(run.rows)).values()
     assert first.image_outside_root == "s3://relative/elsewhere/x.png"
     assert second.image_outside_root is None and second.image is not None
     checks = {f.check for f in run.findings}
@@ -126,7 +126,7 @@ def test_a_refused_key_is_access_denied_on_every_row_and_the_scan_goes_on(s3: An
     manifest.write_text("image,mask\ns3://denied/a.png,s3://denied/a_mask.png\ns3://denied/b.png,\n")
     s3.invalidate_cache()
     run = run_audit(manifest, cache=None)
-    problems = [row.image_problem for row in run.facts]
+    problems = [row.image_problem for row in run.facts.rows(range(run.rows)).values()]
     assert all(p is not None and p.kind.name == "UNREADABLE" for p in problems)
     assert all(p is not None and "access denied (check credentials)" in p.message for p in problems)
     assert {"image-unreadable", "mask-unreadable"} <= {f.check for f in run.findings}

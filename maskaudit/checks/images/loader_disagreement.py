@@ -5,7 +5,7 @@ from maskaudit.checks.context import Context
 from maskaudit.facts import ImageFacts, MaskFacts
 from maskaudit.findings import Hit, Severity
 
-EXAMPLES = 5
+EXAMPLES = 5  # paths named per kind of file
 # (role, trait) -> what cv2 and PIL each make of such a file; every claim is checked on real files by the tests
 _SAYS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("mask", "palette"): (
@@ -35,6 +35,15 @@ _SAYS: dict[tuple[str, str], tuple[str, str, str]] = {
         "cv2.imread with default flags or IMREAD_GRAYSCALE turns such a file as its tag says, cv2.imread with "
         "IMREAD_UNCHANGED and PIL Image.open do not: the mask's geometry depends on the loader"),
 }
+
+
+def trait_keys(role: str, facts: ImageFacts | MaskFacts | None) -> Iterator[tuple[str, str]]:
+    """The (role, trait) pairs of a file that cv2 and PIL read differently."""
+    if facts is None:
+        return
+    for trait in _traits_of(facts):
+        if (role, trait) in _SAYS:
+            yield role, trait
 
 
 def _traits_of(facts: ImageFacts | MaskFacts) -> Iterator[str]:
@@ -68,24 +77,12 @@ def loader_disagreement(ctx: Context, options: Options) -> Iterator[Hit]:
         both agree: palette masks as single-channel PNGs of class indices, images as plain RGB without
         tRNS, CMYK or orientation tags.
     """
-    found: dict[tuple[str, str], list[str]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for row in ctx.rows:
-        for role, facts, path in (("image", row.image, row.image_path), ("mask", row.mask, row.mask_path)):
-            if facts is None:
-                continue
-            for trait in _traits_of(facts):
-                key = (role, trait)
-                if key not in _SAYS:
-                    continue
-                counts[key] = counts.get(key, 0) + 1
-                examples = found.setdefault(key, [])
-                if len(examples) < EXAMPLES and path is not None:
-                    examples.append(path)
+    counts = ctx.totals.trait_files
+    found = ctx.totals.trait_examples
     for key in sorted(counts):
         role, trait = key
         one, many, says = _SAYS[key]
         count = counts[key]
         what = f"{role} is a {one}" if count == 1 else f"{role}s are {many}"
         yield Hit(f"{count:,} {what}: {says} (e.g. {', '.join(found[key])})",
-                  details={"role": role, "trait": trait, "files": count, "examples": found[key]})
+                  details={"role": role, "trait": trait, "files": count, "examples": list(found[key])})

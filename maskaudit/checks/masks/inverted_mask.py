@@ -1,10 +1,21 @@
 from collections.abc import Iterator
 
+import numpy as np
+from numpy.typing import NDArray
+
 from maskaudit.checks.base import Family, Options, row_check
 from maskaudit.checks.context import MIN_MASKS_TO_INFER, Context, looks_like_image
 from maskaudit.checks.masks.lossy_mask import is_lossy
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
+from maskaudit.keys import MaskKind
+
+
+def _large_foreground(ctx: Context, options: Options) -> NDArray[np.bool_]:
+    """Label maps whose foreground share may be the inverted kind."""
+    keys = ctx.all_keys
+    found: NDArray[np.bool_] = (keys.mask_kind == MaskKind.LABEL_MAP) & (keys.share >= options["min_share"])
+    return found
 
 
 @row_check(
@@ -13,6 +24,7 @@ from maskaudit.findings import Hit, Severity
         "min_share": (0.8, "foreground share of a mask's labelled pixels from which it may be inverted"),
         "max_median_share": (0.3, "median foreground share above which large foregrounds are normal"),
     },
+    candidates=_large_foreground,
 )
 def inverted_mask(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
     """

@@ -1,14 +1,35 @@
 from collections.abc import Iterator
 
+import numpy as np
+from numpy.typing import NDArray
+
 from maskaudit.checks.base import Family, Options, row_check
 from maskaudit.checks.context import Context, is_fractional, looks_like_image, mask_scale
 from maskaudit.checks.dtypes import void_values
 from maskaudit.checks.masks.lossy_mask import is_lossy
 from maskaudit.facts import MaskFacts, RowFacts, format_values, number
 from maskaudit.findings import Hit, Severity
+from maskaudit.keys import SCALES, MaskKind
 
 
-@row_check("M007", "unexpected-label", Severity.ERROR, Family.MASKS)
+def _candidates(ctx: Context, options: Options) -> NDArray[np.bool_]:
+    """Label maps that may hold an unexpected value: a superset of what unexpected_label reports."""
+    keys = ctx.all_keys
+    chosen = keys.only_ignore.copy()
+    if ctx.settings.labels is not None:
+        chosen |= keys.undeclared
+    else:
+        dominant = ctx.dominant_scale[0]
+        if dominant is not None:
+            chosen |= (keys.scale != 0) & (keys.scale != SCALES.index(dominant))
+        inferred = ctx.inferred_labels
+        if inferred is not None:
+            chosen |= (keys.low < 0) | (keys.high > inferred.span)
+    found: NDArray[np.bool_] = chosen & (keys.mask_kind == MaskKind.LABEL_MAP)
+    return found
+
+
+@row_check("M007", "unexpected-label", Severity.ERROR, Family.MASKS, candidates=_candidates)
 def unexpected_label(row: RowFacts, ctx: Context, options: Options) -> Iterator[Hit]:
     """
     What it finds:
@@ -105,17 +126,17 @@ def ignore_index_only(row: RowFacts, mask: MaskFacts, ctx: Context) -> Hit | Non
         return None
     if not void_values([ignore], mask.dtype):
         return None
-    labelled = ctx.non_empty_label_maps
-    carrying = sum(1 for m in labelled if ignore in m.values)
-    if not labelled or carrying * 2 >= len(labelled):
+    labelled = ctx.totals.non_empty_masks
+    carrying = ctx.totals.holding_ignore
+    if not labelled or carrying * 2 >= labelled:
         return None
     pixels = mask.ignored(ignore)
     return Hit(
         f"the only value besides background is the ignore index {number(ignore)} ({pixels} pixels), while "
-        f"{len(labelled)} masks hold labels: likely a binary mask saved as 0/{number(ignore)}, which trains "
+        f"{labelled} masks hold labels: likely a binary mask saved as 0/{number(ignore)}, which trains "
         f"as an empty target",
         row=row.row, split=ctx.split_of(row), path=row.mask_path,
         details={"values": [number(v) for v in mask.values], "ignore_index": number(ignore),
-                 "ignore_pixels": pixels, "labelled_masks": len(labelled),
+                 "ignore_pixels": pixels, "labelled_masks": labelled,
                  "labelled_masks_with_ignore_index": carrying},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from maskaudit.checks.base import Check, Family, Options, Stage, _make
+from maskaudit.checks.base import Check, Family, Kind, Options, Stage, _make
 from maskaudit.findings import Hit, Severity
 
 if TYPE_CHECKING:
@@ -18,4 +18,4 @@ def pipeline_check(
     code: str, name: str, severity: Severity, options: Mapping[str, tuple[float, str]] | None = None
 ) -> Callable[[PipelineFn], Check]:
     """A check over the whole replay record; call it as ``check.run(replay_facts, options)``."""
-    return _make(code, name, severity, Family.PIPELINE, Stage.PIPELINE, False, options)
+    return _make(code, name, severity, Family.PIPELINE, Stage.PIPELINE, False, Kind.PIPELINE, options)

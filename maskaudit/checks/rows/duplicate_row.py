@@ -1,8 +1,11 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
+from maskaudit.keys import repeats
 
 
 @dataset_check("R004", "duplicate-row", Severity.WARNING, Family.ROWS)
@@ -19,22 +22,28 @@ def duplicate_row(ctx: Context, options: Options) -> Iterator[Hit]:
         Deduplicate the manifest (keep the first occurrence), or weight samples explicitly if the repetition
         was meant as oversampling.
     """
-    first_image: dict[str, int] = {}
-    first_pair: dict[tuple[str, str], int] = {}
-    for row in ctx.rows:
-        if row.image_path is None:
-            continue
-        if row.mask_path is not None:
-            pair = (row.image_path, row.mask_path)
-            if pair in first_pair:
-                yield Hit(f"repeats the image and mask of row {first_pair[pair]}", row=row.row,
-                          split=ctx.split_of(row), path=row.image_path,
-                          details={"first_row": first_pair[pair], "kind": "image+mask"})
+    keys = ctx.all_keys
+    named = np.flatnonzero((keys.image_path != 0) & (keys.pair != 0))
+    pair_first, pair_later, _ = repeats(keys.pair[named])
+    pair_first, pair_later = named[pair_first], named[pair_later]
+    named = np.flatnonzero(keys.image_path != 0)
+    image_first, image_later, _ = repeats(keys.image_path[named])
+    image_first, image_later = named[image_first], named[image_later]
+    alone = ~np.isin(image_later, pair_later)  # a repeated pair is said as such, not as a repeated image
+    flagged = np.concatenate([pair_later, image_later[alone]])
+    earlier = np.concatenate([pair_first, image_first[alone]])
+    repeats_pair = np.zeros(keys.size, np.bool_)
+    repeats_pair[pair_later] = True
+    found = ctx.read(keys.row[np.concatenate([flagged, earlier])].tolist())
+    for index, first_index in zip(flagged.tolist(), earlier.tolist(), strict=True):
+        row, first = found[int(keys.row[index])], found[int(keys.row[first_index])]
+        if row.image_path != first.image_path:
+            continue  # two paths whose 64-bit digests collide
+        if repeats_pair[index]:
+            if row.mask_path != first.mask_path:
                 continue
-            first_pair[pair] = row.row
-        if row.image_path in first_image:
-            yield Hit(f"repeats the image of row {first_image[row.image_path]} with another mask",
-                      row=row.row, split=ctx.split_of(row), path=row.image_path,
-                      details={"first_row": first_image[row.image_path], "kind": "image"})
+            yield Hit(f"repeats the image and mask of row {first.row}", row=row.row, split=ctx.split_of(row),
+                      path=row.image_path, details={"first_row": first.row, "kind": "image+mask"})
         else:
-            first_image[row.image_path] = row.row
+            yield Hit(f"repeats the image of row {first.row} with another mask", row=row.row,
+                      split=ctx.split_of(row), path=row.image_path, details={"first_row": first.row, "kind": "image"})

@@ -1,14 +1,16 @@
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
-from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
+from maskaudit.keys import Keys, first_of, repeats
 from maskaudit.near_duplicates import distances, near_pairs
 
 NEAR_DISTANCE = 5
@@ -40,114 +42,136 @@ def split_leakage(ctx: Context, options: Options) -> Iterator[Hit]:
     """
     if not ctx.has_splits:
         return
+    keys = ctx.all_keys
     reported: set[int] = set()
-    yield from _picture_leaks(ctx, int(options["near_distance"]), reported)
-    by_group: dict[str, list[RowFacts]] = defaultdict(list)
-    for row in ctx.rows:
-        if row.group is not None:
-            by_group[row.group].append(row)
-    for key, rows in by_group.items():
-        splits = Counter(ctx.split_of(r) for r in rows)
-        if len(splits) < 2:
-            continue
+    yield from _picture_leaks(ctx, keys, int(options["near_distance"]), reported)
+    grouped = np.flatnonzero(keys.group != 0)
+    leaking = _in_several_splits(keys.group[grouped], keys.split[grouped])
+    members: dict[int, list[int]] = defaultdict(list)
+    for index, label in zip(grouped[leaking[0]].tolist(), leaking[1].tolist(), strict=True):
+        members[label].append(index)
+    anchors = {}
+    for indices in members.values():
+        splits = _splits(ctx, keys, indices)
         home = _home(ctx, splits)
-        anchor = next(r for r in rows if ctx.split_of(r) == home)
-        for row in rows:
+        anchors[indices[0]] = (splits, home, next(i for i in indices if ctx.split_names[keys.split[i]] == home))
+    found = ctx.read([int(keys.row[i]) for indices in members.values() for i in indices])
+    for indices in members.values():
+        splits, home, anchor_index = anchors[indices[0]]
+        anchor = found[int(keys.row[anchor_index])]
+        for index in indices:
+            row = found[int(keys.row[index])]
             split = ctx.split_of(row)
             if split == home or row.row in reported:
                 continue
             reported.add(row.row)
             yield Hit(
-                f"group {key!r} also appears in split {home!r} (row {anchor.row}, {anchor.image_path})",
+                f"group {row.group!r} also appears in split {home!r} (row {anchor.row}, {anchor.image_path})",
                 row=row.row, split=split, path=row.image_path,
-                details={"kind": "group", "key": key, "home_split": home, "home_row": anchor.row,
+                details={"kind": "group", "key": row.group, "home_split": home, "home_row": anchor.row,
                          "home_path": anchor.image_path, "splits": dict(splits)},
             )
+
+
+def _in_several_splits(values: NDArray[Any], splits: NDArray[np.int32]) -> tuple[NDArray[np.bool_],
+                                                                                NDArray[np.int64]]:
+    """Which of the entries share their value with an entry of another split, and a number per value (the
+    index of its first entry)."""
+    if not values.size:
+        return np.zeros(0, np.bool_), np.zeros(0, np.int64)
+    labels = first_of(values)
+    same_split = first_of(values, splits)
+    several = np.zeros(values.size, np.bool_)
+    several[labels[same_split != labels]] = True  # a value whose entries' splits differ
+    chosen = several[labels]
+    return chosen, labels[chosen]
+
+
+def _splits(ctx: Context, keys: Keys, indices: list[int]) -> Counter[str]:
+    names = ctx.split_names
+    return Counter(names[number] for number in keys.split[indices].tolist())
 
 
 def _home(ctx: Context, splits: Counter[str]) -> str:
     return max(splits, key=lambda s: (splits[s], -ctx.split_names.index(s)))
 
 
-def _picture_leaks(ctx: Context, near: int, reported: set[int]) -> Iterator[Hit]:
-    rows = [r for r in ctx.rows if r.image is not None]
-    clusters = _clusters(rows, near)
-    members: dict[int, list[RowFacts]] = defaultdict(list)
-    for row, cluster in zip(rows, clusters, strict=True):
-        members[cluster].append(row)
-    for cluster_rows in members.values():
-        splits = Counter(ctx.split_of(r) for r in cluster_rows)
-        if len(splits) < 2:
-            continue
+def _picture_leaks(ctx: Context, keys: Keys, near: int, reported: set[int]) -> Iterator[Hit]:
+    joined, clusters = _clusters(keys, near)
+    leaking, labels = _in_several_splits(clusters, keys.split[joined])
+    members: dict[int, list[int]] = defaultdict(list)
+    for index, label in zip(joined[leaking].tolist(), labels.tolist(), strict=True):
+        members[label].append(index)
+    matches: list[tuple[int, int, str, int, str, Counter[str]]] = []
+    for indices in members.values():
+        splits = _splits(ctx, keys, indices)
         home = _home(ctx, splits)
-        at_home = [r for r in cluster_rows if ctx.split_of(r) == home]
-        for row in cluster_rows:
-            if ctx.split_of(row) == home:
+        at_home = [i for i in indices if ctx.split_names[keys.split[i]] == home]
+        for index in indices:
+            if ctx.split_names[keys.split[index]] == home:
                 continue
-            match = _closest(row, at_home, near)
-            if match is None:
-                continue
-            other, kind, distance = match
-            reported.add(row.row)
-            what = {"exact": "is an exact copy (same file bytes) of", "pixel-identical": "has the same pixels as",
-                    "near": f"is a near duplicate (perceptual hash {distance} bits apart) of"}[kind]
-            yield Hit(
-                f"image {what} row {other.row} ({other.image_path}) in split {home!r}",
-                row=row.row, split=ctx.split_of(row), path=row.image_path,
-                details={"kind": "image content", "match": kind, "distance": distance, "home_split": home,
-                         "home_row": other.row, "home_path": other.image_path, "splits": dict(splits)},
-            )
+            match = _closest(keys, index, at_home, near)
+            if match is not None:
+                matches.append((index, *match, home, splits))
+    found = ctx.read([int(keys.row[i]) for m in matches for i in (m[0], m[1])])
+    for index, other_index, kind, distance, home, splits in matches:
+        row, other = found[int(keys.row[index])], found[int(keys.row[other_index])]
+        reported.add(row.row)
+        what = {"exact": "is an exact copy (same file bytes) of", "pixel-identical": "has the same pixels as",
+                "near": f"is a near duplicate (perceptual hash {distance} bits apart) of"}[kind]
+        yield Hit(
+            f"image {what} row {other.row} ({other.image_path}) in split {home!r}",
+            row=row.row, split=ctx.split_of(row), path=row.image_path,
+            details={"kind": "image content", "match": kind, "distance": distance, "home_split": home,
+                     "home_row": other.row, "home_path": other.image_path, "splits": dict(splits)},
+        )
 
 
-def _clusters(rows: Sequence[RowFacts], near: int) -> list[int]:
-    """A cluster number per row: rows joined by equal pixels or perceptual hashes within `near` bits."""
-    count = len(rows)
-    if count < 2:
-        return list(range(count))
-    left: list[int] = []
-    right: list[int] = []
-    first: dict[str, int] = {}
-    for index, row in enumerate(rows):
-        assert row.image is not None
-        seen = first.setdefault(row.image.content_hash, index)
-        if seen != index:
-            left.append(seen)
-            right.append(index)
-    hashed = [i for i, r in enumerate(rows) if r.image is not None and r.image.phash is not None]
-    if near >= 0 and len(hashed) > 1:
-        values = np.array([rows[i].image.phash for i in hashed], dtype=np.uint64)  # type: ignore[union-attr]
-        unique, inverse = np.unique(values, return_inverse=True)
-        positions = np.array(hashed, dtype=np.int64)
-        representative = np.full(unique.size, -1, dtype=np.int64)
-        representative[inverse[::-1]] = positions[::-1]
-        left.extend(representative[inverse].tolist())
-        right.extend(positions.tolist())
-        a, b = near_pairs(unique, near)
-        left.extend(representative[a].tolist())
-        right.extend(representative[b].tolist())
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(count, count))
+def _clusters(keys: Keys, near: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The rows that share their picture with another row (equal pixels, or perceptual hashes within `near`
+    bits), in row order, and a cluster number for each."""
+    pictured = np.flatnonzero(keys.image)
+    left, right, _ = repeats(keys.content[pictured])
+    lefts, rights = [pictured[left]], [pictured[right]]
+    hashed = pictured[keys.has_phash[pictured]]
+    del pictured
+    if near >= 0 and hashed.size > 1:
+        values = keys.phash[hashed]
+        left, right, representatives = repeats(values)  # representatives: each hash's first row, hashes sorted
+        lefts.append(hashed[left])
+        rights.append(hashed[right])
+        a, b = near_pairs(values[representatives], near)
+        lefts.append(hashed[representatives[a]])
+        rights.append(hashed[representatives[b]])
+    sources, targets = np.concatenate(lefts), np.concatenate(rights)
+    joined = np.unique(np.concatenate([sources, targets]))
+    if not joined.size:
+        return joined, joined
+    graph = coo_matrix((np.ones(sources.size, dtype=np.int8),
+                        (np.searchsorted(joined, sources), np.searchsorted(joined, targets))),
+                       shape=(joined.size, joined.size))
     _, labels = connected_components(graph, directed=False)
-    return [int(label) for label in labels]
+    clusters: NDArray[np.int64] = np.asarray(labels, dtype=np.int64)
+    return joined, clusters
 
 
-def _closest(row: RowFacts, candidates: Sequence[RowFacts], near: int) -> tuple[RowFacts, str, int] | None:
+def _closest(keys: Keys, index: int, candidates: Sequence[int], near: int) -> tuple[int, str, int] | None:
     """The candidate that matches the row directly (exact first, then pixel-identical, then the nearest hash),
     or None when the row joined the cluster only through other rows."""
-    image = row.image
-    assert image is not None
-    for other in candidates:
-        if other.image is not None and image.file_hash and other.image.file_hash == image.file_hash:
-            return other, "exact", 0
-    for other in candidates:
-        if other.image is not None and other.image.content_hash == image.content_hash:
-            return other, "pixel-identical", 0
-    if image.phash is None or near < 0:
+    chosen = np.array(candidates, dtype=np.int64)
+    if keys.file_hash[index]:
+        same = chosen[keys.file_hash[chosen] == keys.file_hash[index]]
+        if same.size:
+            return int(same[0]), "exact", 0
+    same = chosen[keys.content[chosen] == keys.content[index]]
+    if same.size:
+        return int(same[0]), "pixel-identical", 0
+    if not keys.has_phash[index] or near < 0:
         return None
-    hashed = [r for r in candidates if r.image is not None and r.image.phash is not None]
-    if not hashed:
+    hashed = chosen[keys.has_phash[chosen]]
+    if not hashed.size:
         return None
-    found = distances(np.array([r.image.phash for r in hashed], dtype=np.uint64),  # type: ignore[union-attr]
-                      np.full(len(hashed), image.phash, dtype=np.uint64))
+    found = distances(keys.phash[hashed], np.full(hashed.size, keys.phash[index], dtype=np.uint64))
     best = int(np.argmin(found))
     distance = int(found[best])
-    return (hashed[best], "near", distance) if distance <= near else None
+    return (int(hashed[best]), "near", distance) if distance <= near else None

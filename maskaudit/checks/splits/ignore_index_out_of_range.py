@@ -1,4 +1,3 @@
-from collections import Counter
 from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, Stage, dataset_check
@@ -25,8 +24,7 @@ def ignore_index_out_of_range(ctx: Context, options: Options) -> Iterator[Hit]:
     ignore_index = ctx.settings.ignore_index
     if ignore_index is None:
         return
-    dtypes = Counter(r.mask.dtype for r in ctx.rows if r.mask is not None)
-    for dtype, count in sorted(dtypes.items()):
+    for dtype, count in sorted(ctx.totals.mask_dtypes.items()):
         bounds = integer_range(dtype)
         if bounds is not None and not bounds[0] <= ignore_index <= bounds[1]:
             yield Hit(

@@ -24,13 +24,13 @@ def mixed_image_encoding(ctx: Context, options: Options) -> Iterator[Hit]:
     for split, stats in ctx.kept_stats.items():
         kinds = stats.image_kinds
         if len(kinds) > 1:
-            parts = sorted(kinds.items(), key=lambda item: -len(item[1]))
-            described = "; ".join(f"{len(rows)} {dtype} x{ch} {enc}" for (dtype, ch, enc), rows in parts)
+            parts = sorted(kinds.items(), key=lambda item: -item[1][0])
+            described = "; ".join(f"{count} {dtype} x{ch} {enc}" for (dtype, ch, enc), (count, _) in parts)
             yield Hit(
                 f"images are encoded {len(kinds)} ways: {described}",
                 split=split,
-                details={"kinds": [{"dtype": d, "channels": c, "encoding": e, "count": len(rows),
-                                    "example_rows": rows[:5]} for (d, c, e), rows in parts]},
+                details={"kinds": [{"dtype": d, "channels": c, "encoding": e, "count": count,
+                                    "example_rows": list(rows)} for (d, c, e), (count, rows) in parts]},
             )
         elif len(kinds) == 1:
             (dtype, channels, encoding), = kinds

@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.checks.base import Family, Options, Stage, dataset_check
 from maskaudit.checks.context import NO_SPLIT, Context
 from maskaudit.findings import Hit, Severity
@@ -20,10 +22,14 @@ def no_usable_rows(ctx: Context, options: Options) -> Iterator[Hit]:
         Look at the findings that dropped the rows; usually one systematic cause (a wrong --root, a wrong
         mask column, one encoding problem) explains all of them.
     """
-    if not ctx.rows:
+    keys = ctx.all_keys
+    if not keys.size:
         yield Hit("the manifest has no rows", split=NO_SPLIT)
         return
-    kept = ctx.by_split(ctx.kept_rows)
-    for split, rows in ctx.by_split(ctx.rows).items():
-        if rows and not kept.get(split):
-            yield Hit(f"all {len(rows)} rows were dropped", split=split, details={"rows": len(rows)})
+    assert ctx.kept is not None
+    names = ctx.split_names
+    rows = np.bincount(keys.split, minlength=len(names))
+    kept = np.bincount(keys.split[ctx.kept], minlength=len(names))
+    for number, split in enumerate(names):
+        if rows[number] and not kept[number]:
+            yield Hit(f"all {int(rows[number])} rows were dropped", split=split, details={"rows": int(rows[number])})

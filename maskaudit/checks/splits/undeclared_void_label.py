@@ -1,9 +1,7 @@
-from collections import Counter
 from collections.abc import Iterator
 
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
-from maskaudit.checks.dtypes import void_values
 from maskaudit.facts import format_values, number
 from maskaudit.findings import Hit, Severity
 
@@ -27,11 +25,7 @@ def undeclared_void_label(ctx: Context, options: Options) -> Iterator[Hit]:
     inferred = ctx.inferred_labels
     if inferred is None:
         return
-    beside_labels: Counter[float] = Counter()
-    for mask in ctx.non_empty_label_maps:
-        for value in void_values(list(mask.values), mask.dtype):
-            if value != ctx.ignore_index and any(v not in (0.0, value, ctx.ignore_index) for v in mask.values):
-                beside_labels[value] += 1
+    beside_labels = ctx.totals.beside_labels
     for value in inferred.labels:
         holding = inferred.masks_with[value]
         if value in beside_labels and beside_labels[value] * 2 >= holding:

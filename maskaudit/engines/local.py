@@ -1,0 +1,68 @@
+"""The local engine: partitions mapped in a pool of worker processes, results in partition order.
+
+Per-row work is Python, so threads would serialise on the interpreter lock; processes do not. Workers start
+from a fork server (or are spawned): the scanning process may have threads alive, and forking it then is
+unsafe. One worker maps in this process. Workers ignore SIGINT: Ctrl-C reaches this process, which cancels the
+partitions not yet started and ends the workers without waiting for their partitions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain, islice
+from typing import TypeVar
+
+TaskT = TypeVar("TaskT")
+ResultT = TypeVar("ResultT")
+
+IN_FLIGHT_PER_WORKER = 2  # partitions submitted ahead of the one awaited: bounds memory, keeps workers busy
+PRELOAD = ["maskaudit.partitions"]
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers: int) -> Iterator[ResultT]:
+    """``fn`` over every task, results in task order. ``fn`` must be a module-level function and tasks and
+    results picklable. With one worker, or one task, everything runs in this process."""
+    iterator = iter(tasks)
+    head = list(islice(iterator, 2))
+    if workers <= 1 or len(head) < 2:
+        yield from map(fn, chain(head, iterator))
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
+    pending: deque[Future[ResultT]] = deque()
+    limit = workers * IN_FLIGHT_PER_WORKER
+    try:
+        for task in chain(head, iterator):
+            pending.append(pool.submit(fn, task))
+            while len(pending) > limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BaseException:  # Ctrl-C, an error, or the consumer stopped: nothing more is started or awaited
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued partitions and end the running ones now: a partition of large files can take
+    seconds, and exiting would otherwise wait for it."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()

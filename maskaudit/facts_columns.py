@@ -1,0 +1,139 @@
+"""Row facts as Arrow columns and back, derived from the dataclasses' own fields.
+
+A nested record (an image's or a mask's facts, a problem, a file's traits) becomes a struct column, null when
+the row has none; tuples become lists, enums their values. A field added to a facts dataclass becomes a
+column without any change here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from maskaudit.facts import RowFacts
+
+_SCALARS: dict[type, pa.DataType] = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_()}
+_UNSIGNED_FIELDS = {"phash"}  # 64-bit hashes: every bit is data
+
+
+def _arrow_type(hint: Any, name: str) -> pa.DataType:
+    hint = _without_none(hint)
+    if _is_record(hint):
+        return pa.struct([pa.field(f, _arrow_type(h, f)) for f, h in _hints(hint).items()])
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return pa.string()
+    if typing.get_origin(hint) is tuple:
+        return pa.list_(_arrow_type(typing.get_args(hint)[0], name))
+    if hint is int and name in _UNSIGNED_FIELDS:
+        return pa.uint64()
+    return _SCALARS[hint]
+
+
+def _without_none(hint: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0]
+    return hint
+
+
+def _is_record(hint: Any) -> bool:
+    return isinstance(hint, type) and dataclasses.is_dataclass(hint)
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+@functools.cache
+def facts_schema() -> pa.Schema:
+    """The facts file's schema: one column per field of RowFacts."""
+    return pa.schema([pa.field(name, _arrow_type(hint, name)) for name, hint in _hints(RowFacts).items()])
+
+
+def _column(values: list[Any], hint: Any, name: str) -> pa.Array:
+    """One field over many records, built field by field: records never become dictionaries."""
+    kind = _without_none(hint)
+    arrow = _arrow_type(hint, name)
+    if _is_record(kind):
+        missing = pa.array([v is None for v in values], pa.bool_())
+        children = [_column([getattr(v, f) if v is not None else None for v in values], h, f)
+                    for f, h in _hints(kind).items()]
+        return pa.StructArray.from_arrays(children, fields=list(arrow), mask=missing)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return pa.array([None if v is None else v.value for v in values], arrow)
+    return pa.array(values, arrow)
+
+
+def facts_batch(rows: Sequence[RowFacts]) -> pa.RecordBatch:
+    """The rows' facts as one record batch of the facts schema."""
+    columns = [_column([getattr(row, name) for row in rows], hint, name) for name, hint in _hints(RowFacts).items()]
+    return pa.RecordBatch.from_arrays(columns, schema=facts_schema())
+
+
+def _typed(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    hint = _without_none(hint)
+    if _is_record(hint):
+        return hint(**{name: _typed(value.get(name), h) for name, h in _hints(hint).items()})
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if typing.get_origin(hint) is tuple:
+        inner = typing.get_args(hint)[0]
+        return tuple(_typed(v, inner) for v in value)
+    return value
+
+
+def row_from_record(record: Mapping[str, Any]) -> RowFacts:
+    """A row's facts from one record of the facts file, exactly as the scan measured them."""
+    return typing.cast(RowFacts, _typed(record, RowFacts))
+
+
+class FactsStore:
+    """A scan's facts, to read some rows back by number: the facts file (where a row's number is its position),
+    or, when a run writes none, its batches held in memory (rows in ascending order)."""
+
+    def __init__(self, source: Path | pa.Table) -> None:
+        self.source = source
+        if isinstance(source, Path):
+            self._file = pq.ParquetFile(source)
+            sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
+            self._starts = np.cumsum([0, *sizes])
+
+    @classmethod
+    def of(cls, batches: Sequence[pa.RecordBatch]) -> FactsStore:
+        return cls(pa.Table.from_batches(batches, schema=facts_schema()))
+
+    def rows(self, numbers: Iterable[int]) -> dict[int, RowFacts]:
+        wanted = np.unique(np.fromiter(numbers, np.int64))
+        if not wanted.size:
+            return {}
+        if isinstance(self.source, pa.Table):
+            positions = np.searchsorted(self.source.column("row").to_numpy(), wanted)
+            records = self.source.take(pa.array(positions)).to_pylist()
+        else:
+            records = []
+            groups = np.searchsorted(self._starts, wanted, side="right") - 1
+            for group in np.unique(groups).tolist():
+                chosen = wanted[groups == group] - self._starts[group]
+                records.extend(self._file.read_row_group(group).take(pa.array(chosen)).to_pylist())
+        return {record["row"]: row_from_record(record) for record in records}
+
+    def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        """Some columns of every row, a batch at a time."""
+        if isinstance(self.source, pa.Table):
+            yield from self.source.select(columns).to_batches()
+        else:
+            yield from self._file.iter_batches(columns=columns)

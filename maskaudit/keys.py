@@ -1,0 +1,230 @@
+"""Compact per-row keys for the checks across rows: fixed-width numpy columns, a few tens of bytes a row.
+
+A partition's rows become one ``Keys`` table in the map; the reduce concatenates them and holds nothing else
+per row. Hashes are 64-bit (0 where the row has no such value); paths and messages are read back from the
+facts file for the few rows a check reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from maskaudit.checks.context import MISSING_SPLIT, NO_SPLIT, MaskScale, is_fractional, looks_like_image, mask_scale
+from maskaudit.checks.dtypes import void_values
+from maskaudit.facts import Encoding, RowFacts
+
+SCALES = (None, MaskScale.INDEX, MaskScale.BYTE, MaskScale.WORD)
+ENCODINGS = tuple(Encoding)
+
+
+class MaskKind:
+    NONE = 0
+    LABEL_MAP = 1  # single channel, a label map
+    PICTURE = 2  # single channel, a picture passed as a mask
+    COLOUR = 3  # several channels that differ
+
+
+def hash64(text: str | None) -> int:
+    """A nonzero 64-bit digest of a text; 0 for None."""
+    if text is None:
+        return 0
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") | 1
+
+
+def hex64(digest: str) -> int:
+    """The first 64 bits of a hex digest, nonzero; 0 for an empty digest."""
+    if not digest:
+        return 0
+    if len(digest) < 16:  # not a full digest: digest the text itself
+        return hash64(digest)
+    try:
+        return int(digest[:16], 16) or 1
+    except ValueError:  # not hex: digest the text itself
+        return hash64(digest)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """One entry per row, in manifest order."""
+
+    row: NDArray[np.int64]
+    split: NDArray[np.int32]  # index into the split names
+    dropped: NDArray[np.bool_]  # dropped by a check of its own row (an error, or --drop)
+    image_path: NDArray[np.uint64]
+    mask_path: NDArray[np.uint64]
+    pair: NDArray[np.uint64]  # image and mask path together; 0 unless both are given
+    group: NDArray[np.uint64]
+    image: NDArray[np.bool_]  # the image was measured
+    content: NDArray[np.uint64]
+    file_hash: NDArray[np.uint64]
+    phash: NDArray[np.uint64]
+    has_phash: NDArray[np.bool_]
+    image_kind: NDArray[np.int32]  # index into the (dtype, channels, encoding) kinds; -1 without an image
+    encoding: NDArray[np.int8]  # index into ENCODINGS; -1 without an image
+    finite: NDArray[np.bool_]  # the image has a finite pixel
+    minimum: NDArray[np.float64]
+    maximum: NDArray[np.float64]
+    mean: NDArray[np.float64]
+    std: NDArray[np.float64]
+    mask_kind: NDArray[np.int8]
+    non_empty: NDArray[np.bool_]  # a single-channel mask with foreground
+    share: NDArray[np.float64]  # foreground over labelled pixels of a single-channel mask (0 when none labelled)
+    scale: NDArray[np.int8]  # index into SCALES, for label maps
+    low: NDArray[np.float64]  # the least and greatest integer label of a label map (not the ignore index)
+    high: NDArray[np.float64]
+    only_ignore: NDArray[np.bool_]  # a label map holding only background and a void-like ignore index
+    undeclared: NDArray[np.bool_]  # a label map holding a value outside the declared labels
+
+    @property
+    def size(self) -> int:
+        return int(self.split.size)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    def renumbered(self, splits: NDArray[np.int32], kinds: NDArray[np.int32]) -> Keys:
+        """These keys with split and image-kind numbers mapped through the given tables (local to global)."""
+        kind = np.where(self.image_kind >= 0, kinds[np.maximum(self.image_kind, 0)] if kinds.size else -1, -1)
+        return replace(self, split=splits[self.split] if splits.size else self.split,
+                       image_kind=kind.astype(np.int32))
+
+
+def repeats(*columns: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Entries repeating an earlier entry's values in every column: (first, later) index pairs, later ascending;
+    and the index of each distinct value's first entry, in the values' sorted order. One stable sort; nothing
+    else as long as the entries."""
+    count = columns[0].size
+    order = np.lexsort(columns[::-1]) if len(columns) > 1 else np.argsort(columns[0], kind="stable")
+    same = np.ones(max(count - 1, 0), np.bool_)
+    for column in columns:
+        ordered = column[order]
+        same &= ordered[1:] == ordered[:-1]
+        del ordered
+    firsts = order[np.concatenate([[True], ~same])] if count else order
+    later_at = np.flatnonzero(same) + 1
+    if not later_at.size:
+        return later_at, later_at, firsts
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))
+    first_at = starts[np.searchsorted(starts, later_at, side="right") - 1]
+    first, later = order[first_at], order[later_at]
+    by_row = np.argsort(later, kind="stable")
+    return first[by_row], later[by_row], firsts
+
+
+def first_of(*columns: NDArray[Any]) -> NDArray[np.int64]:
+    """Per entry, the index of the first entry holding the same values in every column."""
+    count = columns[0].size
+    order = np.lexsort(columns[::-1]) if len(columns) > 1 else np.argsort(columns[0], kind="stable")
+    starts = np.ones(count, np.bool_)
+    for column in columns:
+        ordered = column[order]
+        starts[1:] &= ordered[1:] == ordered[:-1]
+    starts[1:] = ~starts[1:]  # a new value starts where any column changes
+    head = np.maximum.accumulate(np.where(starts, np.arange(count), 0))
+    first = np.empty(count, np.int64)
+    first[order] = order[head]
+    return first
+
+
+class KeysBuffer:
+    """Partitions' keys appended in order into one table, its columns allocated for the expected rows (and
+    doubled when more come): the table is never held twice."""
+
+    def __init__(self, expected_rows: int = 0) -> None:
+        self._columns = {f.name: getattr(EMPTY, f.name) for f in fields(Keys)}
+        self._capacity = 0
+        self._size = 0
+        self._expected = expected_rows
+
+    def append(self, part: Keys) -> None:
+        end = self._size + part.size
+        if end > self._capacity:
+            self._capacity = max(end, self._expected, 2 * self._capacity)
+            for name, column in self._columns.items():
+                grown = np.empty(self._capacity, column.dtype)
+                grown[: self._size] = column[: self._size]
+                self._columns[name] = grown
+        for name, column in self._columns.items():
+            column[self._size:end] = getattr(part, name)
+        self._size = end
+
+    def keys(self) -> Keys:
+        return Keys(**{name: column[: self._size] for name, column in self._columns.items()})
+
+
+def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
+               kinds: dict[tuple[str, int, str], int], ignore_index: float | None,
+               labels: tuple[int, ...] | None, dropped: frozenset[int], has_splits: bool) -> Keys:
+    """The keys of consecutive rows. ``splits`` and ``kinds`` are filled with the names and image kinds met,
+    numbered in order of first appearance."""
+    count = len(rows)
+    split = np.empty(count, np.int32)
+    image_path, mask_path, pair, group = (np.zeros(count, np.uint64) for _ in range(4))
+    content, file_hash, phash = (np.zeros(count, np.uint64) for _ in range(3))
+    image, has_phash, finite, non_empty, only_ignore, undeclared, gone = (np.zeros(count, np.bool_)
+                                                                          for _ in range(7))
+    image_kind = np.full(count, -1, np.int32)
+    encoding = np.full(count, -1, np.int8)
+    minimum, maximum, mean, std = (np.full(count, np.nan) for _ in range(4))
+    mask_kind = np.zeros(count, np.int8)
+    scale = np.zeros(count, np.int8)
+    share = np.full(count, np.nan)
+    low = np.full(count, np.inf)
+    high = np.full(count, -np.inf)
+    allowed = None if labels is None else {float(v) for v in labels} | (
+        {ignore_index} if ignore_index is not None else set())
+    for i, row in enumerate(rows):
+        name = (row.split if row.split is not None else MISSING_SPLIT) if has_splits else NO_SPLIT
+        split[i] = splits.setdefault(name, len(splits))
+        gone[i] = row.row in dropped
+        image_path[i] = hash64(row.image_path)
+        mask_path[i] = hash64(row.mask_path)
+        if row.image_path is not None and row.mask_path is not None:
+            pair[i] = hash64(f"{row.image_path}\x00{row.mask_path}")
+        group[i] = hash64(row.group)
+        facts = row.image
+        if facts is not None:
+            image[i] = True
+            content[i] = hex64(facts.content_hash)
+            file_hash[i] = hex64(facts.file_hash)
+            if facts.phash is not None:
+                phash[i], has_phash[i] = facts.phash, True
+            kind = facts.encoding
+            encoding[i] = ENCODINGS.index(kind)
+            image_kind[i] = kinds.setdefault((facts.dtype, facts.channels, kind.value), len(kinds))
+            minimum[i], maximum[i], mean[i], std[i] = facts.minimum, facts.maximum, facts.mean, facts.std
+            finite[i] = facts.minimum == facts.minimum
+        mask = row.mask
+        if mask is None:
+            continue
+        if mask.is_multichannel:
+            mask_kind[i] = MaskKind.COLOUR
+            continue
+        foreground, labelled = mask.foreground(ignore_index), mask.labelled(ignore_index)
+        non_empty[i] = foreground > 0
+        share[i] = foreground / labelled if labelled else 0.0
+        if looks_like_image(mask) is not None:
+            mask_kind[i] = MaskKind.PICTURE
+            continue
+        mask_kind[i] = MaskKind.LABEL_MAP
+        scale[i] = SCALES.index(mask_scale(mask, ignore_index))
+        integers = [v for v in mask.values if v != ignore_index and v == v and not is_fractional(v)]
+        if integers:
+            low[i], high[i] = min(integers), max(integers)
+        only_ignore[i] = (ignore_index is not None and ignore_index in mask.values
+                          and all(v in (0.0, ignore_index) for v in mask.values)
+                          and bool(void_values([ignore_index], mask.dtype)))
+        undeclared[i] = allowed is not None and any(v not in allowed for v in mask.values)
+    return Keys(np.fromiter((r.row for r in rows), np.int64, count), split, gone, image_path, mask_path, pair,
+                group, image, content, file_hash, phash, has_phash, image_kind, encoding, finite, minimum, maximum,
+                mean, std, mask_kind, non_empty, share, scale, low, high, only_ignore, undeclared)
+
+
+EMPTY = build_keys([], {}, {}, None, None, frozenset(), False)

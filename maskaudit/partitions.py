@@ -1,0 +1,134 @@
+"""A manifest cut into partitions of rows, and the map over one partition.
+
+``map_partition`` is a pure function of its task: the task and the result hold only plain columns, frozen
+dataclasses and Arrow batches, so any engine can ship them between processes or machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from maskaudit import storage
+from maskaudit.aggregates import Aggregates, build_aggregates
+from maskaudit.cache import FactsCache
+from maskaudit.facts import RowFacts
+from maskaudit.facts_columns import facts_batch
+from maskaudit.findings import Finding
+from maskaudit.judge import dropping, judge_rows
+from maskaudit.keys import Keys, build_keys
+from maskaudit.limits import Limits
+from maskaudit.manifest import Columns, Manifest
+from maskaudit.native_stderr import native_stderr_silenced
+from maskaudit.scan import RowSpec, iter_specs, measure_chunk
+from maskaudit.settings import Settings
+
+MIN_PARTITION_ROWS = 64
+MAX_PARTITION_ROWS = 2048
+PARTITIONS_PER_WORKER = 8  # enough that the last partitions finish together
+
+
+CHUNK_ROWS = 32  # files fetched together: objects in a store with many requests in flight
+
+
+def partition_rows(total: int, workers: int) -> int:
+    """Rows per partition: several partitions per worker so they finish together, few enough that per-partition
+    costs stay small, and bounded so a partition's facts stay small in memory."""
+    share = -(-total // max(1, workers * PARTITIONS_PER_WORKER))
+    return max(MIN_PARTITION_ROWS, min(MAX_PARTITION_ROWS, share))
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """Consecutive rows of a manifest, as plain columns, and everything needed to measure and judge them."""
+
+    offset: int
+    images: tuple[str | None, ...]
+    masks: tuple[str | None, ...]
+    splits: tuple[str | None, ...]
+    flags: tuple[bool | None, ...]
+    groups: tuple[str | None, ...]
+    ids: tuple[str | None, ...]
+    root: str
+    limits: Limits
+    settings: Settings
+    has_splits: bool
+    cache: FactsCache | None = None  # opened lazily in whichever process maps the partition
+    storage: tuple[dict[str, Any], int] = field(default_factory=storage.configuration)
+
+    @property
+    def size(self) -> int:
+        return len(self.images)
+
+    def specs(self) -> Iterator[RowSpec]:
+        for i in range(self.size):
+            yield RowSpec(self.offset + i, self.images[i], self.masks[i], self.splits[i], self.flags[i],
+                          self.groups[i], self.ids[i])
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """A partition's facts as one Arrow batch (what the facts file holds), the findings of the checks that need
+    only their own row, the rows' keys and the partition's aggregates for the checks across rows."""
+
+    facts: pa.RecordBatch
+    findings: tuple[Finding, ...]
+    keys: Keys
+    aggregates: Aggregates
+
+    @property
+    def size(self) -> int:
+        return self.keys.size
+
+
+def iter_tasks(manifest: Manifest, columns: Columns, root: Path | str, limits: Limits, settings: Settings,
+               size: int, cache: FactsCache | None = None) -> Iterator[PartitionTask]:
+    """The manifest's rows in partitions of ``size`` rows, in manifest order."""
+    has_splits = columns.split is not None
+    chunk: list[RowSpec] = []
+    for spec in iter_specs(manifest, columns):
+        chunk.append(spec)
+        if len(chunk) == size:
+            yield _task(chunk, root, limits, settings, has_splits, cache)
+            chunk = []
+    if chunk:
+        yield _task(chunk, root, limits, settings, has_splits, cache)
+
+
+def _task(specs: list[RowSpec], root: Path | str, limits: Limits, settings: Settings, has_splits: bool,
+          cache: FactsCache | None) -> PartitionTask:
+    return PartitionTask(
+        offset=specs[0].row, images=tuple(s.image_path for s in specs), masks=tuple(s.mask_path for s in specs),
+        splits=tuple(s.split for s in specs), flags=tuple(s.flag for s in specs),
+        groups=tuple(s.group for s in specs), ids=tuple(s.row_id for s in specs), root=str(root), limits=limits,
+        settings=settings, has_splits=has_splits, cache=cache,
+    )
+
+
+def map_partition(task: PartitionTask) -> PartitionResult:
+    """Measure every row of the partition (decoder messages on descriptor 2 silenced) and judge each row."""
+    storage.configure(*task.storage)  # a worker process starts with the defaults
+    specs = list(task.specs())
+    rows: list[RowFacts] = []
+    with native_stderr_silenced():
+        for start in range(0, len(specs), CHUNK_ROWS):  # a chunk's files are fetched together, then decoded
+            rows.extend(measure_chunk(specs[start : start + CHUNK_ROWS], task.root, task.limits, task.cache))
+    if task.cache is not None:
+        task.cache.flush()
+    return judge_partition(rows, task.settings, task.has_splits)
+
+
+def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> PartitionResult:
+    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates."""
+    findings = judge_rows(rows, settings, has_splits)
+    dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
+    ignore_index = None if settings.ignore_index is None else float(settings.ignore_index)
+    splits: dict[str, int] = {}
+    kinds: dict[tuple[str, int, str], int] = {}
+    keys = build_keys(rows, splits, kinds, ignore_index, settings.labels, dropped, has_splits)
+    aggregates = build_aggregates(rows, keys.split.tolist(), tuple(splits), tuple(kinds), ignore_index, dropped)
+    return PartitionResult(facts_batch(rows), tuple(findings), keys, aggregates)

@@ -1,0 +1,31 @@
+"""The reduce's sort-based helpers against plain Python over the same values."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from maskaudit.keys import first_of, repeats
+
+columns = st.integers(0, 40).flatmap(lambda n: st.tuples(st.lists(st.integers(0, 4), min_size=n, max_size=n),
+                                                         st.lists(st.integers(0, 2), min_size=n, max_size=n)))
+
+
+@given(columns)
+def test_repeats_and_first_of_match_a_first_seen_dictionary(values: tuple[list[int], list[int]]) -> None:
+    a, b = (np.array(v, dtype=np.uint64) for v in values)
+    seen: dict[tuple[int, int], int] = {}
+    expected_first, expected_pairs = [], []
+    for index, key in enumerate(zip(*values, strict=True)):
+        first = seen.setdefault(key, index)
+        expected_first.append(first)
+        if first != index:
+            expected_pairs.append((first, index))
+    assert first_of(a, b).tolist() == expected_first
+    first, later, firsts = repeats(a, b)
+    assert list(zip(first.tolist(), later.tolist(), strict=True)) == expected_pairs
+    assert sorted(firsts.tolist()) == sorted(set(seen.values()))
+    single_first, single_later, representatives = repeats(a)
+    assert a[representatives].tolist() == sorted(set(values[0]))  # one entry per value, values ascending
+    assert all(a[f] == a[s] and f < s for f, s in zip(single_first.tolist(), single_later.tolist(), strict=True))
