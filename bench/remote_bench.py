@@ -207,17 +207,9 @@ def upload(endpoint: str, folder: Path, manifest: Path) -> int:
 
 
 def scan(manifest: str, root: str, workers: int) -> int:
-    from maskaudit.api import scan_partitions
-    from maskaudit.manifest import detect_columns, open_manifest
-    from maskaudit.settings import Settings
+    from bench.run import maskaudit_scan
 
-    opened = open_manifest(manifest)
-    facts = [row for result in scan_partitions(opened, detect_columns(opened, {}), root, Settings(), workers)
-             for row in result.rows]
-    bad = [f for f in facts if f.image is None or f.mask is None]
-    if bad:
-        raise RuntimeError(f"{len(bad)} rows could not be measured, first: {bad[0]}")
-    return len(facts)
+    return maskaudit_scan(manifest, workers, root)
 
 
 def timed(manifest: str, root: str, workers: int) -> tuple[float, int]:

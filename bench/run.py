@@ -94,24 +94,27 @@ def naive_loop(manifest: Path) -> int:
     return foreground
 
 
-def maskaudit_scan(manifest: Path, workers: int) -> int:
+def maskaudit_scan(manifest: Path | str, workers: int, root: Path | str | None = None) -> int:
+    """Rows scanned by the map of every partition (decode, hash, statistics into facts), judged per row."""
     from maskaudit.api import scan_partitions
     from maskaudit.manifest import detect_columns, open_manifest
     from maskaudit.settings import Settings
 
     opened = open_manifest(manifest)
-    facts = [row for result in scan_partitions(opened, detect_columns(opened, {}), manifest.parent, Settings(),
-                                               workers) for row in result.rows]
-    bad = [f for f in facts if f.image is None or f.mask is None]
-    if bad:
-        raise RuntimeError(f"{len(bad)} rows could not be measured, first: {bad[0]}")
-    return len(facts)
+    base = root if root is not None else opened.base
+    rows = unmeasured = 0
+    for result in scan_partitions(opened, detect_columns(opened, {}), base, Settings(), workers):
+        rows += result.size
+        unmeasured += result.facts.column("image").null_count + result.facts.column("mask").null_count
+    if unmeasured:
+        raise RuntimeError(f"{unmeasured} files could not be measured")
+    return rows
 
 
 def maskaudit_audit(manifest: Path, workers: int) -> int:
     from maskaudit.api import run_audit
 
-    return len(run_audit(manifest, workers=workers).facts)
+    return run_audit(manifest, workers=workers).rows
 
 
 def timed(action: Callable[[], object], rows: int) -> float:
