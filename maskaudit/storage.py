@@ -161,7 +161,7 @@ def filesystem(url: str) -> Any:
 
 
 def _cores() -> int:
-    """The decoding threads a scan runs at most: each keeps io_concurrency() requests in flight."""
+    """The worker processes a scan runs at most: each keeps io_concurrency() requests in flight."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -83,7 +83,7 @@ def scan(
     drop: str | None = typer.Option(None, "--drop", help="also drop rows with these checks from the filtered manifest"),
     fail_on: opt.FailOnOption = None,
     workers: int | None = typer.Option(
-        None, "--workers", min=1, help="decoding threads (default and most: the usable cores)"),
+        None, "--workers", min=1, help="worker processes (default and most: the usable cores)"),
     severity: opt.SeverityOption = None,
     max_file_bytes: opt.MaxFileBytes = None,
     max_pixels: opt.MaxPixels = None,
