@@ -144,6 +144,29 @@ def read(found: Found, role: str, limits: Limits = Limits()) -> tuple[Read | Non
     return Read(found.full, data, Status.of_file(info)), None
 
 
+def read_bytes(data: bytes, name: str, role: str, limits: Limits = Limits()) -> tuple[Read | None, Problem | None]:
+    """A file the manifest holds (a parquet cell of bytes), checked as read() checks a file on disk: size,
+    content sniffed, declared pixels. ``name`` says where it is: ``train.parquet[row 12].image``."""
+    problem = _size_problem(role, len(data), limits)
+    if problem is not None:
+        return None, problem
+    content = bytearray(data)
+    try:
+        _check_head(content, len(content), name, role, limits, complete=True)
+    except _Refused as refused:
+        return None, refused.problem
+    except Exception as exc:  # a header parser's surprise on hostile bytes is a finding, never a crash
+        return None, _unreadable(role, f"cannot be read ({type(exc).__name__}: {exc})")
+    return Read(name, content, Status(len(content), 0, 0, 0, 0, versioned=False)), None
+
+
+def load_bytes(data: bytes, name: str, role: str, limits: Limits = Limits()
+               ) -> tuple[Decoded | None, Problem | None]:
+    """load() for a file the manifest holds."""
+    content, problem = read_bytes(data, name, role, limits)
+    return decode(content, role, limits) if content is not None else (None, problem)
+
+
 Roles = Sequence[str] | str
 
 

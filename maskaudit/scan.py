@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from maskaudit.cache import ROLES, FactsCache
 from maskaudit.decode import Decoded, sniff
@@ -15,8 +15,8 @@ from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFact
 from maskaudit.header import PLAIN
 from maskaudit.interning import shared
 from maskaudit.limits import Limits
-from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_many
-from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
+from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_bytes, read_many
+from maskaudit.manifest import Batch, Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 
 FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
@@ -24,6 +24,9 @@ FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
 
 @dataclass(frozen=True, slots=True)
 class RowSpec:
+    """A manifest row. A file embedded in the manifest comes with its bytes, and its path is then the name
+    findings give it: the manifest, the row and the column, ``train.parquet[row 12].image``."""
+
     row: int
     image_path: str | None
     mask_path: str | None
@@ -31,15 +34,22 @@ class RowSpec:
     flag: bool | None
     group: str | None
     row_id: str | None
+    image_bytes: bytes | None = None
+    mask_bytes: bytes | None = None
 
 
 def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
-    position = 0
+    return specs_of(iter_batches(manifest, columns.selected()), columns, 0, manifest.name)
+
+
+def specs_of(batches: Iterable[Batch], columns: Columns, start: int, manifest_name: str) -> Iterator[RowSpec]:
+    """The rows of the batches, numbered from ``start``."""
+    position = start
     names: dict[str, str] = {}  # a split name repeats on every row: keep one instance of each
-    for batch in iter_batches(manifest, columns.selected()):
+    for batch in batches:
         size = len(batch[columns.image])
 
-        def column(name: str | None) -> list[str | None]:
+        def column(name: str | None) -> list[Any]:
             return batch[name] if name is not None else [None] * size  # noqa: B023
 
         images, masks = column(columns.image), column(columns.mask)
@@ -47,8 +57,24 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
         splits = [shared(names, s) if s is not None else None for s in splits]
         groups, ids = column(columns.group), column(columns.id)
         for i in range(size):
-            yield RowSpec(position, images[i], masks[i], splits[i], parse_flag(flags[i]), groups[i], ids[i])
+            image, image_bytes = _file(images[i], manifest_name, position, columns.image)
+            mask, mask_bytes = _file(masks[i], manifest_name, position, columns.mask)
+            yield RowSpec(position, image, mask, splits[i], parse_flag(flags[i]), groups[i], ids[i], image_bytes,
+                          mask_bytes)
             position += 1
+
+
+def embedded_name(manifest_name: str, row: int, column: str) -> str:
+    return f"{manifest_name}[row {row}].{column}"
+
+
+def _file(cell: Any, manifest_name: str, row: int, column: str) -> tuple[str | None, bytes | None]:
+    """A row's path and, for a file embedded in the manifest, its bytes."""
+    if isinstance(cell, list):  # a list of files: the first is the row's
+        cell = cell[0] if cell else None
+    if isinstance(cell, bytes):
+        return embedded_name(manifest_name, row, column), cell
+    return cell, None
 
 
 def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cache: FactsCache | None = None
@@ -63,17 +89,26 @@ def measure_chunk(
     requests in flight), then decoded one by one; a file whose status the cache knows is not read at all."""
     count = len(specs)
     paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
+    embedded = [s.image_bytes for s in specs] + [s.mask_bytes for s in specs]
     kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
     roles = [ROLES[kind] for kind in kinds]
-    found = find_many(paths, root, roles, limits)
+    on_disk = [i for i, data in enumerate(embedded) if data is None]
+    found = dict(zip(on_disk, find_many([paths[i] for i in on_disk], root, [roles[i] for i in on_disk], limits),
+                     strict=True))
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
     unread: list[tuple[int, Found]] = []
-    for index, (file, problem) in enumerate(found):
+    started = time.time_ns()
+    for index, data in enumerate(embedded):
+        if data is not None:  # the manifest holds the file: checked like a file's bytes, never cached by path
+            content, problem = read_bytes(data, paths[index] or "", roles[index], limits)
+            outcomes.append(_measure(content, kinds[index], limits, None, started) if content is not None
+                            else (None, problem))
+            continue
+        file, problem = found[index]
         known = _known(cache, kinds[index], file, limits) if file is not None and cache is not None else None
         outcomes.append((known, problem))
         if file is not None and known is None:
             unread.append((index, file))
-    started = time.time_ns()
     contents = read_many([file for _, file in unread], [roles[i] for i, _ in unread], limits)
     for (index, _), (content, problem) in zip(unread, contents, strict=True):
         outcomes[index] = (_measure(content, kinds[index], limits, cache, started) if content is not None
@@ -85,8 +120,9 @@ def measure_chunk(
         rows.append(RowFacts(
             row=spec.row, image_path=spec.image_path, mask_path=spec.mask_path, split=spec.split, flag=spec.flag,
             group=spec.group, row_id=spec.row_id, image=image, mask=mask, image_problem=image_problem,
-            mask_problem=mask_problem, image_outside_root=outside_root(spec.image_path, root),
-            mask_outside_root=outside_root(spec.mask_path, root),
+            mask_problem=mask_problem,
+            image_outside_root=None if spec.image_bytes is not None else outside_root(spec.image_path, root),
+            mask_outside_root=None if spec.mask_bytes is not None else outside_root(spec.mask_path, root),
         ))
     return rows
 
