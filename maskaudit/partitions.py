@@ -26,7 +26,7 @@ from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, iter_row_groups, open_binary
 from maskaudit.native_stderr import native_stderr_silenced
-from maskaudit.scan import RowSpec, iter_specs, measure_chunk, specs_of
+from maskaudit.scan import RowSpec, iter_specs, measure_chunk, measure_more_masks, specs_of
 from maskaudit.settings import Settings
 
 MIN_PARTITION_ROWS = 64
@@ -163,16 +163,26 @@ def map_partition(task: PartitionTask) -> PartitionResult:
     with native_stderr_silenced():
         # a chunk's files are fetched together, then decoded; embedded files are held a chunk at a time
         specs = task.specs()
+        more: list[RowFacts] = []
         while chunk := list(itertools.islice(specs, CHUNK_ROWS)):
-            rows.extend(measure_chunk(chunk, task.root, task.limits, task.cache))
+            measured = measure_chunk(chunk, task.root, task.limits, task.cache)
+            rows.extend(measured)
+            for spec, facts in zip(chunk, measured, strict=True):
+                more.extend(measure_more_masks(spec, facts, task.root, task.limits, task.cache))
     if task.cache is not None:
         task.cache.flush()
-    return judge_partition(rows, task.settings, task.has_splits)
+    return judge_partition(rows, task.settings, task.has_splits, more)
 
 
-def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> PartitionResult:
-    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates."""
+def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool,
+                    more_masks: Sequence[RowFacts] = ()) -> PartitionResult:
+    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates. A row's
+    further masks (``more_masks``: the row with another of its masks) add the findings that name that mask."""
     findings = judge_rows(rows, settings, has_splits)
+    if more_masks:
+        paths = {(row.row, row.mask_path) for row in more_masks}
+        findings = sorted([*findings, *(f for f in judge_rows(more_masks, settings, has_splits)
+                                        if (f.row, f.path) in paths)], key=lambda f: f.row or 0)
     dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
     ignore_index = None if settings.ignore_index is None else float(settings.ignore_index)
     splits: dict[str, int] = {}

@@ -36,6 +36,8 @@ class RowSpec:
     row_id: str | None
     image_bytes: bytes | None = None
     mask_bytes: bytes | None = None
+    more_masks: tuple[tuple[str | None, bytes | None], ...] = ()
+    """A list column's masks after the first (the row's mask), each a path and the bytes it holds, if any."""
 
 
 def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
@@ -57,10 +59,11 @@ def specs_of(batches: Iterable[Batch], columns: Columns, start: int, manifest_na
         splits = [shared(names, s) if s is not None else None for s in splits]
         groups, ids = column(columns.group), column(columns.id)
         for i in range(size):
-            image, image_bytes = _file(images[i], manifest_name, position, columns.image)
-            mask, mask_bytes = _file(masks[i], manifest_name, position, columns.mask)
+            image, image_bytes = _files(images[i], manifest_name, position, columns.image)[0]
+            mask_files = _files(masks[i], manifest_name, position, columns.mask)
+            (mask, mask_bytes), more = mask_files[0], tuple(mask_files[1:])
             yield RowSpec(position, image, mask, splits[i], parse_flag(flags[i]), groups[i], ids[i], image_bytes,
-                          mask_bytes)
+                          mask_bytes, more)
             position += 1
 
 
@@ -68,13 +71,15 @@ def embedded_name(manifest_name: str, row: int, column: str) -> str:
     return f"{manifest_name}[row {row}].{column}"
 
 
-def _file(cell: Any, manifest_name: str, row: int, column: str) -> tuple[str | None, bytes | None]:
-    """A row's path and, for a file embedded in the manifest, its bytes."""
-    if isinstance(cell, list):  # a list of files: the first is the row's
-        cell = cell[0] if cell else None
-    if isinstance(cell, bytes):
-        return embedded_name(manifest_name, row, column), cell
-    return cell, None
+def _files(cell: Any, manifest_name: str, row: int, column: str) -> list[tuple[str | None, bytes | None]]:
+    """A cell's files, each a path and, for a file embedded in the manifest, its bytes; one (maybe empty) for a
+    plain cell, one or more for a list (an element's name says which: ``mask[2]``)."""
+    if not isinstance(cell, list):
+        return [(embedded_name(manifest_name, row, column), cell) if isinstance(cell, bytes) else (cell, None)]
+    if not cell:
+        return [(None, None)]
+    return [(embedded_name(manifest_name, row, f"{column}[{i}]"), item) if isinstance(item, bytes) else (item, None)
+            for i, item in enumerate(cell)]
 
 
 def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cache: FactsCache | None = None
@@ -125,6 +130,19 @@ def measure_chunk(
             mask_outside_root=None if spec.mask_bytes is not None else outside_root(spec.mask_path, root),
         ))
     return rows
+
+
+def measure_more_masks(spec: RowSpec, facts: RowFacts, root: Path | str, limits: Limits,
+                       cache: FactsCache | None = None) -> list[RowFacts]:
+    """The row's facts once for each of its further masks, that mask in place of the row's own: what the row
+    checks are run on to audit each element. The image is the row's, measured once."""
+    if not spec.more_masks:
+        return []
+    alone = [replace(spec, image_path=None, image_bytes=None, mask_path=path, mask_bytes=data, more_masks=())
+             for path, data in spec.more_masks]
+    return [replace(facts, mask_path=row.mask_path, mask=row.mask, mask_problem=row.mask_problem,
+                    mask_outside_root=row.mask_outside_root)
+            for row in measure_chunk(alone, root, limits, cache)]
 
 
 def _known(cache: FactsCache, kind: type[ImageFacts] | type[MaskFacts], file: Found, limits: Limits

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -135,3 +136,26 @@ def test_filtered_manifest_keeps_the_bytes_and_the_huggingface_metadata(tmp_path
     kept = filtered.column("image").to_pylist()
     assert 0 < len(kept) < len(rows) and all(cell["bytes"] for cell in kept)
     assert kept[0]["bytes"] == rows[0].image
+
+
+def test_each_mask_of_a_list_is_audited_and_named(tmp_path: Path) -> None:
+    rows = clean_rows(4)
+    empty = png(np.zeros((32, 48), np.uint8))
+    masks = [[{"bytes": r.mask, "path": None}] for r in rows]
+    masks[1] = [{"bytes": rows[1].mask, "path": None}, {"bytes": rows[2].mask, "path": None},
+                {"bytes": png(mask(1))[:70], "path": None}]
+    masks[2] = [{"bytes": empty, "path": None}, {"bytes": rows[2].mask, "path": None}]
+    table = pa.table({
+        "image": pa.array([{"bytes": r.image, "path": None} for r in rows], IMAGE),
+        "mask": pa.array(masks, pa.list_(IMAGE)),
+    }).replace_schema_metadata(hf_metadata({"image": {"_type": "Image"}, "mask": [{"_type": "Image"}]}))
+    pq.write_table(table, tmp_path / "many.parquet")
+    assert open_manifest(tmp_path / "many.parquet").embedded == {"image": False, "mask": True}
+    code, report = scan(tmp_path / "many.parquet", tmp_path / "out")
+    named = {(f["row"], f["check"], f["path"]) for f in report["findings"]}
+    assert (1, "mask-unreadable", "many.parquet[row 1].mask[2]") in named
+    assert (2, "empty-mask", "many.parquet[row 2].mask[0]") in named
+    assert not {row for row, _, _ in named} - {1, 2}
+    assert code == 1
+    facts = pq.read_table(tmp_path / "out" / "facts.parquet").to_pylist()
+    assert len(facts) == 4 and facts[1]["mask_path"] == "many.parquet[row 1].mask[0]"
