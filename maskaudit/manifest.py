@@ -535,6 +535,13 @@ class Relocation:
     def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         if pa.types.is_dictionary(values.type):
             return self.array(values.cast(values.type.value_type)).cast(values.type)
+        if isinstance(values, pa.ChunkedArray):
+            return pa.chunked_array([self.array(chunk) for chunk in values.chunks], values.type)
+        if pa.types.is_struct(values.type) and values.type.get_field_index("path") >= 0:  # an embedded file
+            fields = [values.type.field(i) for i in range(values.type.num_fields)]
+            children = [self.array(values.field(f.name)) if f.name == "path" else values.field(f.name)
+                        for f in fields]
+            return pa.StructArray.from_arrays(children, fields=fields, mask=values.is_null())
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             return values
         path = pc.utf8_trim_whitespace(values)

@@ -96,6 +96,9 @@ def test_plain_binary_columns_and_path_only_cells(tmp_path: Path) -> None:
     assert report["findings"] == [] and code == 0
     facts = pq.read_table(tmp_path / "out" / "facts.parquet").to_pylist()
     assert facts[2]["mask_path"] == "masks/m2.png" and facts[1]["mask_path"] == "plain.parquet[row 1].mask"
+    filtered = pq.read_table(tmp_path / "out" / "filtered.parquet").column("mask").to_pylist()
+    assert filtered[2] == {"bytes": None, "path": "../masks/m2.png"}  # resolves from the copy's folder
+    assert filtered[1] == {"bytes": rows[1].mask, "path": None}
 
 
 def test_loader_entry_checks_bytes_like_a_file() -> None:
