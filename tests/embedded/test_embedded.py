@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from maskaudit.cli import run
 from maskaudit.limits import Limits
-from maskaudit.loading import load_bytes
+from maskaudit.loading import load, load_bytes
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.partitions import iter_tasks
 from maskaudit.settings import Settings
@@ -29,6 +29,7 @@ from tests.embedded.dataset import (
     write_embedded,
     write_on_disk,
 )
+from tests.replay.dataset import pipeline
 
 
 def defects() -> list[Row]:
@@ -162,3 +163,26 @@ def test_each_mask_of_a_list_is_audited_and_named(tmp_path: Path) -> None:
     assert code == 1
     facts = pq.read_table(tmp_path / "out" / "facts.parquet").to_pylist()
     assert len(facts) == 4 and facts[1]["mask_path"] == "many.parquet[row 1].mask[0]"
+
+
+def test_thumbnails_and_the_replay_load_embedded_files(tmp_path: Path) -> None:
+    rows = clean_rows(8)
+    rows[2] = Row(rows[2].image, png(np.zeros((32, 48), np.uint8)), "train")  # an empty mask: pictured
+    manifest = write_embedded(tmp_path / "train.parquet", rows)
+    _, report = scan(manifest, tmp_path / "out", "--pipeline", pipeline("clip_then_gamma"), "--replay-samples",
+                        "4", "--replay-repeats", "1")
+    thumb = report["thumbnails"]["2"]
+    assert thumb["check"] == "empty-mask" and thumb["pictures"] and thumb["note"] is None
+    assert report["pipeline"]["samples"] == 4
+    assert any(key.startswith("replay:") and entry["pictures"] for key, entry in report["thumbnails"].items())
+
+
+def test_a_scan_name_loads_its_cell_and_says_why_not(tmp_path: Path) -> None:
+    rows = clean_rows(5)
+    write_embedded(tmp_path / "train.parquet", rows, row_group_size=2)
+    decoded, problem = load("train.parquet[row 3].mask", tmp_path, "mask")
+    assert problem is None and decoded is not None and decoded.array.shape == (32, 48)
+    _, beyond = load("train.parquet[row 9].mask", tmp_path, "mask")
+    assert beyond is not None and "no row 9" in beyond.message
+    _, elsewhere = load("other.parquet[row 1].mask", tmp_path, "mask")  # no such manifest: an ordinary path
+    assert elsewhere is not None and "does not exist" in elsewhere.message
