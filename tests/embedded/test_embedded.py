@@ -163,6 +163,8 @@ def test_each_mask_of_a_list_is_audited_and_named(tmp_path: Path) -> None:
     assert code == 1
     facts = pq.read_table(tmp_path / "out" / "facts.parquet").to_pylist()
     assert len(facts) == 4 and facts[1]["mask_path"] == "many.parquet[row 1].mask[0]"
+    kept = pq.read_table(tmp_path / "out" / "filtered.parquet").column("mask").to_pylist()
+    assert kept == [masks[0], masks[2], masks[3]]  # an error in any element drops the row; a warning does not
 
 
 def test_thumbnails_and_the_replay_load_embedded_files(tmp_path: Path) -> None:
