@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from maskaudit.cli import run
 from maskaudit.limits import Limits
@@ -188,3 +189,13 @@ def test_a_scan_name_loads_its_cell_and_says_why_not(tmp_path: Path) -> None:
     assert beyond is not None and "no row 9" in beyond.message
     _, elsewhere = load("other.parquet[row 1].mask", tmp_path, "mask")  # no such manifest: an ordinary path
     assert elsewhere is not None and "does not exist" in elsewhere.message
+
+
+def test_datasets_loads_the_filtered_manifest(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")  # not a dependency: it brings its own pyarrow, pandas and numpy
+    rows = defects()
+    scan(write_embedded(tmp_path / "train.parquet", rows), tmp_path / "out")
+    loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "filtered.parquet"), split="train",
+                                   cache_dir=str(tmp_path / "cache"))
+    assert type(loaded.features["image"]).__name__ == "Image" and type(loaded.features["mask"]).__name__ == "Image"
+    assert 0 < len(loaded) < len(rows) and loaded[0]["image"].size == (48, 32)
