@@ -12,11 +12,15 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from maskaudit import storage
 from maskaudit.data_root import within
@@ -98,7 +102,12 @@ class Read:
 def load(
     path: str | None, root: os.PathLike[str] | str, role: str, limits: Limits = Limits()
 ) -> tuple[Decoded | None, Problem | None]:
-    """Decode the file a manifest path names, within the limits; exactly one of the pair is None."""
+    """Decode the file a manifest path names, within the limits; exactly one of the pair is None. The name a
+    scan gives a file a parquet manifest holds (``train.parquet[row 12].mask``) loads that cell when the
+    manifest lies where the name says, relative to the root: how thumbnails and the replay reach such files."""
+    embedded = _embedded(path, root, role, limits) if path is not None and "[row " in path else None
+    if embedded is not None:
+        return embedded
     found, problem = find(path, root, role, limits)
     if found is None:
         return None, problem
@@ -142,6 +151,65 @@ def read(found: Found, role: str, limits: Limits = Limits()) -> tuple[Read | Non
     except Exception as exc:  # a header parser's surprise on hostile bytes is a finding, never a crash
         return None, _unreadable(role, f"cannot be read ({type(exc).__name__}: {exc})")
     return Read(found.full, data, Status.of_file(info)), None
+
+
+def read_bytes(data: bytes, name: str, role: str, limits: Limits = Limits()) -> tuple[Read | None, Problem | None]:
+    """A file the manifest holds (a parquet cell of bytes), checked as read() checks a file on disk: size,
+    content sniffed, declared pixels. ``name`` says where it is: ``train.parquet[row 12].image``."""
+    problem = _size_problem(role, len(data), limits)
+    if problem is not None:
+        return None, problem
+    content = bytearray(data)
+    try:
+        _check_head(content, len(content), name, role, limits, complete=True)
+    except _Refused as refused:
+        return None, refused.problem
+    except Exception as exc:  # a header parser's surprise on hostile bytes is a finding, never a crash
+        return None, _unreadable(role, f"cannot be read ({type(exc).__name__}: {exc})")
+    return Read(name, content, Status(len(content), 0, 0, 0, 0, versioned=False)), None
+
+
+def load_bytes(data: bytes, name: str, role: str, limits: Limits = Limits()
+               ) -> tuple[Decoded | None, Problem | None]:
+    """load() for a file the manifest holds."""
+    content, problem = read_bytes(data, name, role, limits)
+    return decode(content, role, limits) if content is not None else (None, problem)
+
+
+_EMBEDDED_NAME = re.compile(r"(?P<manifest>.+\.parquet)\[row (?P<row>\d+)\]\.(?P<column>.+?)(?:\[(?P<item>\d+)\])?")
+
+
+def _embedded(path: str, root: os.PathLike[str] | str, role: str, limits: Limits
+              ) -> tuple[Decoded | None, Problem | None] | None:
+    """The file a parquet cell holds, named as a scan names it; None when the name is not such a name or no
+    such local manifest exists (then it is an ordinary path). Reads one column of one row group."""
+    match = _EMBEDDED_NAME.fullmatch(path)
+    if match is None:
+        return None
+    manifest = resolve(match["manifest"], root)
+    if storage.is_remote(manifest) or not os.path.isfile(manifest):
+        return None
+    row, column = int(match["row"]), match["column"]
+    try:
+        parquet = pq.ParquetFile(manifest)
+        first = 0
+        for group in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            if row < first + rows:
+                cell = parquet.read_row_group(group, columns=[column]).column(column)[row - first].as_py()
+                break
+            first += rows
+        else:
+            return None, Problem(ProblemKind.NOT_FOUND, f"{role} file {path}: the manifest has no row {row}")
+    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
+        return None, _unreadable(role, f"cannot be read from {manifest} ({type(exc).__name__}: {exc})")
+    if match["item"] is not None:
+        items = cell if isinstance(cell, list) else []
+        cell = items[int(match["item"])] if int(match["item"]) < len(items) else None
+    data = cell.get("bytes") if isinstance(cell, dict) else cell
+    if not isinstance(data, bytes):
+        return None, Problem(ProblemKind.NOT_FOUND, f"{role} file {path}: that cell holds no bytes")
+    return load_bytes(data, path, role, limits)
 
 
 Roles = Sequence[str] | str

@@ -80,6 +80,12 @@ class Manifest:
     folder: bool = False
 
     @property
+    def embedded(self) -> dict[str, bool]:
+        """Columns holding the files themselves (parquet cells of bytes), each True when it holds a list of
+        files a row."""
+        return embedded_columns(self.schema) if self.schema is not None else {}
+
+    @property
     def base(self) -> str:
         """The folder relative row paths resolve against by default: the manifest folder, or the file's."""
         if storage.is_remote(self.path):
@@ -310,6 +316,49 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return record
 
 
+def _is_file_type(kind: pa.DataType) -> bool:
+    """Plain binary, or the Hugging Face ``Image`` struct: ``struct<bytes: binary, path: string>``."""
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return True
+    if not pa.types.is_struct(kind):
+        return False
+    names = {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+    return "bytes" in names and _is_file_type(names["bytes"]) and not pa.types.is_struct(names["bytes"]) and (
+        set(names) <= {"bytes", "path"})
+
+
+def embedded_columns(schema: pa.Schema) -> dict[str, bool]:
+    """The columns whose cells are files (bytes, or bytes and a path), True for a list of them a row."""
+    found: dict[str, bool] = {}
+    for field in schema:
+        kind = field.type
+        if _is_file_type(kind):
+            found[field.name] = False
+        elif (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _is_file_type(kind.value_type):
+            found[field.name] = True
+    return found
+
+
+def image_features(schema: pa.Schema | None) -> list[str]:
+    """The columns the ``huggingface`` schema metadata marks as ``Image`` features (or lists of them)."""
+    raw = (schema.metadata or {}).get(b"huggingface") if schema is not None else None
+    if raw is None:
+        return []
+    try:
+        features = json.loads(raw).get("info", {}).get("features", {})
+    except (ValueError, AttributeError):
+        return []
+
+    def is_image(feature: Any) -> bool:
+        if isinstance(feature, list) and len(feature) == 1:
+            return is_image(feature[0])
+        if isinstance(feature, dict) and feature.get("_type") == "Sequence":
+            return is_image(feature.get("feature"))
+        return isinstance(feature, dict) and feature.get("_type") == "Image"
+
+    return [name for name, feature in features.items() if is_image(feature)] if isinstance(features, dict) else []
+
+
 def detect_columns(manifest: Manifest, overrides: dict[str, str | None]) -> Columns:
     available = list(manifest.columns)
     lowered = {name.lower(): name for name in available}
@@ -326,6 +375,11 @@ def detect_columns(manifest: Manifest, overrides: dict[str, str | None]) -> Colu
             continue
         taken = {v for v in found.values() if v is not None}
         found[role] = next((lowered[c] for c in candidates if c in lowered and lowered[c] not in taken), None)
+    features = [name for name in image_features(manifest.schema) if name in available]
+    for role in ("image", "mask"):  # Image features the names did not place: the first is the image
+        if found[role] is None:
+            taken = {v for v in found.values() if v is not None}
+            found[role] = next((name for name in features if name not in taken), None)
     for role in ("image", "mask"):
         if found[role] is None:
             raise UsageError(
@@ -337,21 +391,21 @@ def detect_columns(manifest: Manifest, overrides: dict[str, str | None]) -> Colu
     return Columns(image, mask, found["split"], found["flag"], found["group"], found["id"])
 
 
-Batch = dict[str, list[str | None]]
+Cell = str | bytes | None
+"""A manifest cell: a path, or (in a column of embedded files) the file's bytes, or nothing."""
+Batch = dict[str, list[Any]]
+"""Each selected column's cells: text or None; in a column of embedded files a Cell, or a list of Cells a row
+for a list column."""
 
 
 def iter_batches(manifest: Manifest, columns: Sequence[str]) -> Iterator[Batch]:
-    """The selected columns as lists of text or None, at most BATCH_ROWS rows a batch, in manifest order."""
+    """The selected columns, at most BATCH_ROWS rows a batch (a row group at a time when the manifest embeds its
+    files), in manifest order."""
     wanted = list(columns)
     try:
         if manifest.kind == "parquet":
             for part in manifest.parts:
-                with open_binary(part) as handle:
-                    parquet = pq.ParquetFile(handle, pre_buffer=True)  # a row group's columns in few requests
-                    present = [c for c in wanted if c in parquet.schema_arrow.names]
-                    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=present):
-                        yield _as_text({name: batch.column(name).to_pylist() for name in present},
-                                       batch.num_rows, wanted)
+                yield from _parquet_batches(manifest, part, wanted, None)
         elif manifest.kind == "csv":
             with open_binary(manifest.path) as handle:
                 reader = pd.read_csv(
@@ -371,6 +425,45 @@ def iter_batches(manifest: Manifest, columns: Sequence[str]) -> Iterator[Batch]:
                 yield _as_text({c: [r[c] for r in records] for c in wanted}, len(records), wanted)
     except (pa.ArrowException, ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UsageError(f"manifest {manifest.path} could not be read ({_first_line(exc)})") from None
+
+
+def iter_row_groups(manifest: Manifest, part: str, first: int, stop: int, columns: Sequence[str]
+                    ) -> Iterator[Batch]:
+    """iter_batches over row groups ``first`` to ``stop`` (excluded) of one part: what a partition of an
+    embedded-files manifest reads for itself."""
+    try:
+        yield from _parquet_batches(manifest, part, list(columns), range(first, stop))
+    except (pa.ArrowException, ValueError, OSError) as exc:
+        raise UsageError(f"manifest {manifest.path} could not be read ({_first_line(exc)})") from None
+
+
+def _parquet_batches(manifest: Manifest, part: str, wanted: list[str], groups: range | None) -> Iterator[Batch]:
+    embedded = manifest.embedded
+    with open_binary(part) as handle:
+        parquet = pq.ParquetFile(handle, pre_buffer=True)  # a row group's columns in few requests
+        present = [c for c in wanted if c in parquet.schema_arrow.names]
+        if not embedded:
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=present):
+                yield _as_text({name: batch.column(name).to_pylist() for name in present}, batch.num_rows, wanted)
+            return
+        for group in groups if groups is not None else range(parquet.num_row_groups):
+            table = parquet.read_row_group(group, columns=present)
+            values = {name: table.column(name).to_pylist() for name in present if name not in embedded}
+            converted = _as_text(values, table.num_rows, [n for n in wanted if n not in embedded])
+            for name in wanted:
+                if name in embedded:
+                    cells = table.column(name).to_pylist() if name in present else [None] * table.num_rows
+                    converted[name] = [[_cell(c) for c in cell or ()] if embedded[name] else _cell(cell)
+                                       for cell in cells]
+            yield converted
+
+
+def _cell(value: Any) -> Cell:
+    """An embedded file's cell: its bytes when there are any (bytes win), else its path as text, else None."""
+    if isinstance(value, dict):
+        data, path = value.get("bytes"), value.get("path")
+        return data if data is not None else text_or_none(path)
+    return value if isinstance(value, bytes) else None
 
 
 def _as_text(columns: dict[str, list[Any]], size: int, wanted: Sequence[str]) -> Batch:
@@ -442,6 +535,13 @@ class Relocation:
     def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         if pa.types.is_dictionary(values.type):
             return self.array(values.cast(values.type.value_type)).cast(values.type)
+        if isinstance(values, pa.ChunkedArray):
+            return pa.chunked_array([self.array(chunk) for chunk in values.chunks], values.type)
+        if pa.types.is_struct(values.type) and values.type.get_field_index("path") >= 0:  # an embedded file
+            fields = [values.type.field(i) for i in range(values.type.num_fields)]
+            children = [self.array(values.field(f.name)) if f.name == "path" else values.field(f.name)
+                        for f in fields]
+            return pa.StructArray.from_arrays(children, fields=fields, mask=values.is_null())
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             return values
         path = pc.utf8_trim_whitespace(values)

@@ -6,12 +6,14 @@ dataclasses and Arrow batches, so any engine can ship them between processes or 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from maskaudit import storage
 from maskaudit.aggregates import Aggregates, build_aggregates
@@ -22,9 +24,9 @@ from maskaudit.findings import Finding
 from maskaudit.judge import dropping, judge_rows
 from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
-from maskaudit.manifest import Columns, Manifest
+from maskaudit.manifest import Columns, Manifest, iter_row_groups, open_binary
 from maskaudit.native_stderr import native_stderr_silenced
-from maskaudit.scan import RowSpec, iter_specs, measure_chunk
+from maskaudit.scan import RowSpec, iter_specs, measure_chunk, measure_more_masks, specs_of
 from maskaudit.settings import Settings
 
 MIN_PARTITION_ROWS = 64
@@ -43,8 +45,28 @@ def partition_rows(total: int, workers: int) -> int:
 
 
 @dataclass(frozen=True)
+class RowGroups:
+    """Row groups ``first`` to ``stop`` (excluded) of one part of a manifest that holds its files: the worker
+    reads them itself, so the files' bytes never pass through the parent. ``offset`` is the first row's number
+    in the whole manifest."""
+
+    manifest: Manifest
+    columns: Columns
+    part: str
+    first: int
+    stop: int
+    offset: int
+    rows: int
+
+    def specs(self) -> Iterator[RowSpec]:
+        batches = iter_row_groups(self.manifest, self.part, self.first, self.stop, self.columns.selected())
+        return specs_of(batches, self.columns, self.offset, self.manifest.name)
+
+
+@dataclass(frozen=True)
 class PartitionTask:
-    """Consecutive rows of a manifest, as plain columns, and everything needed to measure and judge them."""
+    """Consecutive rows of a manifest, as plain columns (or, when the manifest holds its files, the row groups
+    that hold them), and everything needed to measure and judge them."""
 
     offset: int
     images: tuple[str | None, ...]
@@ -59,12 +81,16 @@ class PartitionTask:
     has_splits: bool
     cache: FactsCache | None = None  # opened lazily in whichever process maps the partition
     storage: tuple[dict[str, Any], int] = field(default_factory=storage.configuration)
+    row_groups: RowGroups | None = None
 
     @property
     def size(self) -> int:
-        return len(self.images)
+        return self.row_groups.rows if self.row_groups is not None else len(self.images)
 
     def specs(self) -> Iterator[RowSpec]:
+        if self.row_groups is not None:
+            yield from self.row_groups.specs()
+            return
         for i in range(self.size):
             yield RowSpec(self.offset + i, self.images[i], self.masks[i], self.splits[i], self.flags[i],
                           self.groups[i], self.ids[i])
@@ -87,8 +113,14 @@ class PartitionResult:
 
 def iter_tasks(manifest: Manifest, columns: Columns, root: Path | str, limits: Limits, settings: Settings,
                size: int, cache: FactsCache | None = None) -> Iterator[PartitionTask]:
-    """The manifest's rows in partitions of ``size`` rows, in manifest order."""
+    """The manifest's rows in partitions of ``size`` rows, in manifest order; a manifest that holds its files
+    in whole row groups, about ``size`` rows a partition."""
     has_splits = columns.split is not None
+    if manifest.embedded:
+        for groups in iter_row_group_ranges(manifest, columns, size):
+            yield PartitionTask(groups.offset, (), (), (), (), (), (), str(root), limits, settings, has_splits, cache,
+                                row_groups=groups)
+        return
     chunk: list[RowSpec] = []
     for spec in iter_specs(manifest, columns):
         chunk.append(spec)
@@ -97,6 +129,21 @@ def iter_tasks(manifest: Manifest, columns: Columns, root: Path | str, limits: L
             chunk = []
     if chunk:
         yield _task(chunk, root, limits, settings, has_splits, cache)
+
+
+def iter_row_group_ranges(manifest: Manifest, columns: Columns, size: int) -> Iterator[RowGroups]:
+    """Consecutive row groups of each part, as few as make ``size`` rows (one at least), from the footers."""
+    offset = 0
+    for part in manifest.parts:
+        with open_binary(part) as handle:
+            metadata = pq.ParquetFile(handle).metadata
+        first, rows = 0, 0
+        for group in range(metadata.num_row_groups):
+            rows += metadata.row_group(group).num_rows
+            if rows >= size or group == metadata.num_row_groups - 1:
+                yield RowGroups(manifest, columns, part, first, group + 1, offset, rows)
+                offset += rows
+                first, rows = group + 1, 0
 
 
 def _task(specs: list[RowSpec], root: Path | str, limits: Limits, settings: Settings, has_splits: bool,
@@ -112,19 +159,30 @@ def _task(specs: list[RowSpec], root: Path | str, limits: Limits, settings: Sett
 def map_partition(task: PartitionTask) -> PartitionResult:
     """Measure every row of the partition (decoder messages on descriptor 2 silenced) and judge each row."""
     storage.configure(*task.storage)  # a worker process starts with the defaults
-    specs = list(task.specs())
     rows: list[RowFacts] = []
     with native_stderr_silenced():
-        for start in range(0, len(specs), CHUNK_ROWS):  # a chunk's files are fetched together, then decoded
-            rows.extend(measure_chunk(specs[start : start + CHUNK_ROWS], task.root, task.limits, task.cache))
+        # a chunk's files are fetched together, then decoded; embedded files are held a chunk at a time
+        specs = task.specs()
+        more: list[RowFacts] = []
+        while chunk := list(itertools.islice(specs, CHUNK_ROWS)):
+            measured = measure_chunk(chunk, task.root, task.limits, task.cache)
+            rows.extend(measured)
+            for spec, facts in zip(chunk, measured, strict=True):
+                more.extend(measure_more_masks(spec, facts, task.root, task.limits, task.cache))
     if task.cache is not None:
         task.cache.flush()
-    return judge_partition(rows, task.settings, task.has_splits)
+    return judge_partition(rows, task.settings, task.has_splits, more)
 
 
-def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> PartitionResult:
-    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates."""
+def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool,
+                    more_masks: Sequence[RowFacts] = ()) -> PartitionResult:
+    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates. A row's
+    further masks (``more_masks``: the row with another of its masks) add the findings that name that mask."""
     findings = judge_rows(rows, settings, has_splits)
+    if more_masks:
+        paths = {(row.row, row.mask_path) for row in more_masks}
+        findings = sorted([*findings, *(f for f in judge_rows(more_masks, settings, has_splits)
+                                        if (f.row, f.path) in paths)], key=lambda f: f.row or 0)
     dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
     ignore_index = None if settings.ignore_index is None else float(settings.ignore_index)
     splits: dict[str, int] = {}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from maskaudit.cache import ROLES, FactsCache
 from maskaudit.decode import Decoded, sniff
@@ -15,8 +15,8 @@ from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFact
 from maskaudit.header import PLAIN
 from maskaudit.interning import shared
 from maskaudit.limits import Limits
-from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_many
-from maskaudit.manifest import Columns, Manifest, iter_batches, parse_flag
+from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_bytes, read_many
+from maskaudit.manifest import Batch, Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 
 FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
@@ -24,6 +24,9 @@ FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
 
 @dataclass(frozen=True, slots=True)
 class RowSpec:
+    """A manifest row. A file embedded in the manifest comes with its bytes, and its path is then the name
+    findings give it: the manifest, the row and the column, ``train.parquet[row 12].image``."""
+
     row: int
     image_path: str | None
     mask_path: str | None
@@ -31,15 +34,24 @@ class RowSpec:
     flag: bool | None
     group: str | None
     row_id: str | None
+    image_bytes: bytes | None = None
+    mask_bytes: bytes | None = None
+    more_masks: tuple[tuple[str | None, bytes | None], ...] = ()
+    """A list column's masks after the first (the row's mask), each a path and the bytes it holds, if any."""
 
 
 def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
-    position = 0
+    return specs_of(iter_batches(manifest, columns.selected()), columns, 0, manifest.name)
+
+
+def specs_of(batches: Iterable[Batch], columns: Columns, start: int, manifest_name: str) -> Iterator[RowSpec]:
+    """The rows of the batches, numbered from ``start``."""
+    position = start
     names: dict[str, str] = {}  # a split name repeats on every row: keep one instance of each
-    for batch in iter_batches(manifest, columns.selected()):
+    for batch in batches:
         size = len(batch[columns.image])
 
-        def column(name: str | None) -> list[str | None]:
+        def column(name: str | None) -> list[Any]:
             return batch[name] if name is not None else [None] * size  # noqa: B023
 
         images, masks = column(columns.image), column(columns.mask)
@@ -47,8 +59,27 @@ def iter_specs(manifest: Manifest, columns: Columns) -> Iterator[RowSpec]:
         splits = [shared(names, s) if s is not None else None for s in splits]
         groups, ids = column(columns.group), column(columns.id)
         for i in range(size):
-            yield RowSpec(position, images[i], masks[i], splits[i], parse_flag(flags[i]), groups[i], ids[i])
+            image, image_bytes = _files(images[i], manifest_name, position, columns.image)[0]
+            mask_files = _files(masks[i], manifest_name, position, columns.mask)
+            (mask, mask_bytes), more = mask_files[0], tuple(mask_files[1:])
+            yield RowSpec(position, image, mask, splits[i], parse_flag(flags[i]), groups[i], ids[i], image_bytes,
+                          mask_bytes, more)
             position += 1
+
+
+def embedded_name(manifest_name: str, row: int, column: str) -> str:
+    return f"{manifest_name}[row {row}].{column}"
+
+
+def _files(cell: Any, manifest_name: str, row: int, column: str) -> list[tuple[str | None, bytes | None]]:
+    """A cell's files, each a path and, for a file embedded in the manifest, its bytes; one (maybe empty) for a
+    plain cell, one or more for a list (an element's name says which: ``mask[2]``)."""
+    if not isinstance(cell, list):
+        return [(embedded_name(manifest_name, row, column), cell) if isinstance(cell, bytes) else (cell, None)]
+    if not cell:
+        return [(None, None)]
+    return [(embedded_name(manifest_name, row, f"{column}[{i}]"), item) if isinstance(item, bytes) else (item, None)
+            for i, item in enumerate(cell)]
 
 
 def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cache: FactsCache | None = None
@@ -63,17 +94,26 @@ def measure_chunk(
     requests in flight), then decoded one by one; a file whose status the cache knows is not read at all."""
     count = len(specs)
     paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
+    embedded = [s.image_bytes for s in specs] + [s.mask_bytes for s in specs]
     kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
     roles = [ROLES[kind] for kind in kinds]
-    found = find_many(paths, root, roles, limits)
+    on_disk = [i for i, data in enumerate(embedded) if data is None]
+    found = dict(zip(on_disk, find_many([paths[i] for i in on_disk], root, [roles[i] for i in on_disk], limits),
+                     strict=True))
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
     unread: list[tuple[int, Found]] = []
-    for index, (file, problem) in enumerate(found):
+    started = time.time_ns()
+    for index, data in enumerate(embedded):
+        if data is not None:  # the manifest holds the file: checked like a file's bytes, never cached by path
+            content, problem = read_bytes(data, paths[index] or "", roles[index], limits)
+            outcomes.append(_measure(content, kinds[index], limits, None, started) if content is not None
+                            else (None, problem))
+            continue
+        file, problem = found[index]
         known = _known(cache, kinds[index], file, limits) if file is not None and cache is not None else None
         outcomes.append((known, problem))
         if file is not None and known is None:
             unread.append((index, file))
-    started = time.time_ns()
     contents = read_many([file for _, file in unread], [roles[i] for i, _ in unread], limits)
     for (index, _), (content, problem) in zip(unread, contents, strict=True):
         outcomes[index] = (_measure(content, kinds[index], limits, cache, started) if content is not None
@@ -85,10 +125,24 @@ def measure_chunk(
         rows.append(RowFacts(
             row=spec.row, image_path=spec.image_path, mask_path=spec.mask_path, split=spec.split, flag=spec.flag,
             group=spec.group, row_id=spec.row_id, image=image, mask=mask, image_problem=image_problem,
-            mask_problem=mask_problem, image_outside_root=outside_root(spec.image_path, root),
-            mask_outside_root=outside_root(spec.mask_path, root),
+            mask_problem=mask_problem,
+            image_outside_root=None if spec.image_bytes is not None else outside_root(spec.image_path, root),
+            mask_outside_root=None if spec.mask_bytes is not None else outside_root(spec.mask_path, root),
         ))
     return rows
+
+
+def measure_more_masks(spec: RowSpec, facts: RowFacts, root: Path | str, limits: Limits,
+                       cache: FactsCache | None = None) -> list[RowFacts]:
+    """The row's facts once for each of its further masks, that mask in place of the row's own: what the row
+    checks are run on to audit each element. The image is the row's, measured once."""
+    if not spec.more_masks:
+        return []
+    alone = [replace(spec, image_path=None, image_bytes=None, mask_path=path, mask_bytes=data, more_masks=())
+             for path, data in spec.more_masks]
+    return [replace(facts, mask_path=row.mask_path, mask=row.mask, mask_problem=row.mask_problem,
+                    mask_outside_root=row.mask_outside_root)
+            for row in measure_chunk(alone, root, limits, cache)]
 
 
 def _known(cache: FactsCache, kind: type[ImageFacts] | type[MaskFacts], file: Found, limits: Limits
