@@ -45,6 +45,7 @@ def report(out: Path) -> dict[str, Any]:
     loaded = json.loads((out / "report.json").read_text())
     loaded.pop("outputs")  # where the files were written
     loaded.pop("timings", None)
+    loaded["manifest"].pop("config")  # which configuration file was used
     return loaded  # type: ignore[no-any-return]
 
 
@@ -126,3 +127,23 @@ def test_an_unreachable_scheduler_is_a_usage_error_naming_it(tmp_path: Path, mon
     assert code == 2
     error = capsys.readouterr().err
     assert "tcp://127.0.0.1:9" in error and "Traceback" not in error
+
+
+def test_the_configuration_file_chooses_the_engine_and_scheduler(cluster: Any, local_scan: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "maskaudit.toml"
+    config.write_text(f'engine = "dask"\nscheduler = "{cluster.scheduler_address}"\n')
+    monkeypatch.setattr(distributed, "LocalCluster", None)  # the scan must use the configured scheduler
+    out = tmp_path / "out"
+    assert run(["scan", str(DEMO), "--out", str(out), "--quiet", "--no-cache", "--workers", "2",
+                "--config", str(config)]) == 1
+    assert_same_outputs(local_scan, out)
+
+
+def test_an_unknown_engine_in_the_configuration_is_a_usage_error(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "maskaudit.toml"
+    config.write_text('engine = "spark"\n')
+    assert run(["scan", str(DEMO), "--out", str(tmp_path / "out"), "--quiet", "--config", str(config)]) == 2
+    error = capsys.readouterr().err
+    assert "engine" in error and "local, dask" in error
