@@ -51,7 +51,7 @@ def _best(action: Callable[[], int], repeats: int) -> float:
 
 
 def run_dask_bench(rows: int = DEFAULT_ROWS, sizes: tuple[int, ...] = DEFAULT_SIZES,
-                   repeats: int = 2) -> dict[str, Any]:
+                   repeats: int = 3) -> dict[str, Any]:
     try:
         import distributed
     except ImportError:
@@ -66,7 +66,7 @@ def run_dask_bench(rows: int = DEFAULT_ROWS, sizes: tuple[int, ...] = DEFAULT_SI
     workers = _workers()
     started = time.perf_counter()
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     client = distributed.Client(cluster)
     ready = time.perf_counter() - started
     results = []
@@ -90,9 +90,13 @@ def run_dask_bench(rows: int = DEFAULT_ROWS, sizes: tuple[int, ...] = DEFAULT_SI
         client.close()
         cluster.close()
         closed = time.perf_counter() - started
-    within = [r["partition_rows"] for r in results if r["overhead"] <= GOAL]
+    within = None  # the smallest partition from which every larger one measured is within the goal too
+    for r in reversed(results):
+        if r["overhead"] > GOAL:
+            break
+        within = r["partition_rows"]
     return {"rows": rows, "workers": workers, "cluster_start_s": round(ready, 2), "cluster_close_s": round(closed, 2),
-            "sizes": results, "within_15_percent_from": min(within) if within else None}
+            "sizes": results, "within_15_percent_from": within}
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -106,7 +110,7 @@ def report(figures: dict[str, Any]) -> str:
                      f"({r['local_rows_per_s']:,} rows/s), dask {r['dask_s']:.2f} s ({r['dask_rows_per_s']:,} "
                      f"rows/s), overhead {r['overhead']:+.0%}")
     found = figures["within_15_percent_from"]
-    lines.append(f"  within 15%: from {found} rows per partition" if found is not None
+    lines.append(f"  within 15%: from {found} rows per partition on" if found is not None
                  else "  within 15%: at none of the sizes measured")
     return "\n".join(lines)
 

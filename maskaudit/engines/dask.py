@@ -47,7 +47,7 @@ def open_client(scheduler: str | None, workers: int) -> Iterator[Any]:
     address = scheduler_address(scheduler)
     if address is None:
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
         try:
             with distributed.Client(cluster) as client:
                 yield client

@@ -26,7 +26,7 @@ SMALL_PARTITIONS = 4  # the 47 demo rows in 12 partitions: results come back out
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
                                   host="127.0.0.1") as local:
         yield local
 
