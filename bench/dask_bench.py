@@ -6,7 +6,7 @@ Both engines map the same partitions with the same worker count (one thread per 
 cache off, the files read once beforehand so both find them in the page cache. Each time is the best of
 ``repeats`` runs, the two engines alternating.
 
-    python -m bench.dask_bench [--rows N] [--sizes 64,128,256,512,1024]
+    python -m bench.dask_bench [--rows N] [--sizes 128,256,512,1024,2048]
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 from bench.scale_bench import tiny_dataset
 
 GOAL = 0.15
-DEFAULT_ROWS = 10_000
-DEFAULT_SIZES = (64, 128, 256, 512, 1024)
+DEFAULT_ROWS = 20_000
+DEFAULT_SIZES = (128, 256, 512, 1024, 2048)
 
 
 def _workers() -> int:
