@@ -92,22 +92,30 @@ def _slow_for_even(n: int) -> int:
 
 def test_a_worker_killed_mid_scan_is_recomputed_and_the_outputs_are_the_same(
         cluster: Any, local_scan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nanny = next(iter(cluster.workers.values()))
-    killed = nanny.process.process.pid
     original = dask_engine.map_ordered
+    lost: list[str] = []  # partitions running on, or held by, the killed worker when it died
+    killed: list[int] = []
 
     def killing_after_the_first_result(client: Any, fn: Callable[[Any], Any], tasks: Iterable[Any],
                                        slots: int) -> Iterator[Any]:
-        results = original(client, fn, tasks, slots)
-        yield next(results)
-        os.kill(killed, signal.SIGKILL)
-        yield from results
+        for result in original(client, fn, tasks, slots):
+            yield result
+            if not killed:  # after the first result that leaves a partition on a worker
+                processing = client.processing()
+                held = {address: [*processing.get(address, ()), *keys]
+                        for address, keys in client.has_what().items()}
+                nanny = max(cluster.workers.values(), key=lambda n: len(held.get(n.worker_address, ())))
+                if held.get(nanny.worker_address):
+                    lost.extend(str(key) for key in held[nanny.worker_address])
+                    killed.append(nanny.process.process.pid)
+                    os.kill(killed[0], signal.SIGKILL)
 
     monkeypatch.setattr(dask_engine, "map_ordered", killing_after_the_first_result)
     dask = scan(tmp_path, "--engine", "dask", "--scheduler", cluster.scheduler_address)
     assert_same_outputs(local_scan, dask)
+    assert any(key.startswith("partition-") for key in lost), lost  # the scan needed the killed worker's work
     with pytest.raises(ProcessLookupError):
-        os.kill(killed, 0)  # the worker did die during the scan
+        os.kill(killed[0], 0)
 
 
 def test_a_missing_extra_is_a_usage_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
