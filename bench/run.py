@@ -308,6 +308,13 @@ def main() -> None:
     figures["remote"] = remote
     print(f"\n{remote_report(remote)}")
 
+    from bench.dask_bench import report as dask_report
+    from bench.dask_bench import run_dask_bench
+
+    dask = run_dask_bench()
+    figures["dask"] = dask
+    print(f"\n{dask_report(dask)}")
+
     from bench.coco_bench import report as coco_report
     from bench.coco_bench import run_coco_bench
 

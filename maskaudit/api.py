@@ -90,14 +90,28 @@ class FactsWriter:
                     closing()
 
 
+ENGINES = ("local", "dask")
+
+
 def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, settings: Settings, workers: int,
                     limits: Limits = Limits(), progress: bool = False, cache: FactsCache | None = None,
-                    ) -> Iterator[PartitionResult]:
-    """Every partition of the manifest mapped on ``workers`` processes, in manifest order, with a progress bar
-    of rows done of the total when asked for."""
+                    engine: str = "local", scheduler: str | None = None) -> Iterator[PartitionResult]:
+    """Every partition of the manifest mapped in manifest order, with a progress bar of rows done of the total
+    when asked for: on ``workers`` local processes, or on a Dask cluster (the one at ``scheduler``, else a local
+    one of ``workers`` processes)."""
     total = manifest.row_count()
-    tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
     with tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+        if engine == "dask":
+            from maskaudit.engines import dask  # the extra is imported only when asked for
+
+            with dask.open_client(scheduler, workers) as client:
+                slots = dask.worker_slots(client)
+                tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, slots), cache)
+                for result in dask.map_ordered(client, map_partition, tasks, slots):
+                    bar.update(result.size)
+                    yield result
+            return
+        tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
         for result in map_ordered(map_partition, tasks, workers):
             bar.update(result.size)
             yield result
@@ -135,6 +149,8 @@ def run_audit(
     examples: int = DEFAULT_EXAMPLES,
     cache: FactsCache | None = None,
     facts_file: Path | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> AuditRun:
     """Scan and judge a manifest. Worker processes are capped at the usable cores; config names the file used;
     the report holds the first ``examples`` findings of each check; the facts are written to ``facts_file``
@@ -142,8 +158,13 @@ def run_audit(
 
     With a cache, unchanged files are not read again and known content is not decoded again; the facts are the
     same either way, and the judgement is always made afresh.
+
+    ``engine`` is "local" (worker processes here) or "dask" (a Dask cluster: the one at ``scheduler`` or
+    DASK_SCHEDULER_ADDRESS, else a local one started for the scan); the results are the same.
     """
     settings = settings or Settings()
+    if engine not in ENGINES:
+        raise UsageError(f"engine={engine!r}: give one of {', '.join(ENGINES)}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UsageError(f"workers={workers!r}: give a positive number of worker processes")
     manifest = open_manifest(manifest_path)
@@ -154,7 +175,8 @@ def run_audit(
     held: list[pa.RecordBatch] = []  # without a facts file, the facts stay in memory
     rows = 0
     with FactsWriter(facts_file) as writer:
-        for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress, cache):
+        for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress, cache, engine,
+                                      scheduler):
             if facts_file is None:
                 held.append(result.facts)
             writer.write(result.facts)
@@ -203,6 +225,8 @@ def audit(
     cache_dir: str | os.PathLike[str] | None = None,
     storage_options: Mapping[str, Any] | None = None,
     io_concurrency: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> Report:
     """Scan a manifest and the files it points to; return the report. Writes nothing but the facts cache, kept
     only when cache_dir names its folder.
@@ -211,7 +235,8 @@ def audit(
     filesystem (endpoint_url, anon, ...), io_concurrency bounds the requests in flight.
 
     Rows are measured in worker processes (``workers``, default the usable cores) started from a fork server:
-    a script calling this must guard its entry point with ``if __name__ == "__main__":``.
+    a script calling this must guard its entry point with ``if __name__ == "__main__":``. With
+    ``engine="dask"`` they are mapped on the Dask cluster at ``scheduler`` (or a local one), same results.
     Bad arguments raise maskaudit.errors.UsageError, a ValueError.
     """
     storage.configure(storage_options, io_concurrency)
@@ -224,6 +249,7 @@ def audit(
     return run_audit(
         manifest, settings, root=root, columns=columns,
         workers=workers, limits=limits, cache=FactsCache(Path(cache_dir)) if cache_dir is not None else None,
+        engine=engine, scheduler=scheduler,
     ).report
 
 

@@ -71,6 +71,8 @@ class ScanConfig:
     cache_max_bytes: int | None = None
     storage_options: Mapping[str, Any] | None = None
     io_concurrency: int | None = None
+    engine: str | None = None
+    scheduler: str | None = None
     discovered: bool = False
 
     def merged_with(self, **flags: Any) -> ScanConfig:
@@ -293,6 +295,8 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "cache_max_bytes": _Reader.size,
     "storage_options": _Reader.options,
     "io_concurrency": lambda r, k, v: r.integer(k, v, 1),
+    "engine": lambda r, k, v: r.choice(k, v, ("local", "dask")),
+    "scheduler": _Reader.text,
 }
 
 

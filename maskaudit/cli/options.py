@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 
 from maskaudit.checks.registry import find_check
@@ -29,6 +30,12 @@ StorageOption = Annotated[list[str] | None, typer.Option(
 IoConcurrency = Annotated[int | None, typer.Option(
     "--io-concurrency", min=1, help="requests in flight per decoding thread when reading from a store "
                                     "(default 32)")]
+Engine = Annotated[str | None, typer.Option(
+    "--engine", click_type=click.Choice(["local", "dask"]),
+    help="where files are measured: local worker processes (default) or a Dask cluster (the dask extra)")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address for --engine dask, e.g. tcp://host:8786 (default: "
+                        "$DASK_SCHEDULER_ADDRESS, else a local cluster of --workers processes)")]
 ImageCol = Annotated[str | None, typer.Option("--image-col", help="column holding image paths")]
 MaskCol = Annotated[str | None, typer.Option("--mask-col", help="column holding mask paths")]
 SplitCol = Annotated[str | None, typer.Option("--split-col", help="column holding the split name")]

@@ -108,6 +108,8 @@ def scan(
                                                                     "$XDG_CACHE_HOME/maskaudit or ~/.cache/maskaudit)"),
     storage_option: opt.StorageOption = None,
     io_concurrency: opt.IoConcurrency = None,
+    engine: opt.Engine = None,
+    scheduler: opt.Scheduler = None,
 ) -> None:
     """Scan a manifest and the files it points to; write report.json, report.md, facts and a filtered manifest."""
     flag_columns = {"image": image_col, "mask": mask_col, "split": split_col, "flag": flag_col,
@@ -122,7 +124,7 @@ def scan(
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
         keep_paths=True if keep_paths else None, examples=examples, cache=False if no_cache else None,
         cache_dir=cache_dir, storage_options=parse_options(storage_option or []) or None,
-        io_concurrency=io_concurrency,
+        io_concurrency=io_concurrency, engine=engine, scheduler=scheduler,
     )
     configure(config.storage_options, config.io_concurrency)
     settings = replace(
@@ -155,7 +157,8 @@ def scan(
         run = run_audit(manifest, settings, root=scan_root, columns=columns, workers=config.workers,
                         progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
                         examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
-                        cache=config.facts_cache(), facts_file=output.staged(SCAN_FILES["facts"]))
+                        cache=config.facts_cache(), facts_file=output.staged(SCAN_FILES["facts"]),
+                        engine=config.engine or "local", scheduler=config.scheduler)
     except FactsNotWritten as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.error.strerror or exc.error}); choose another --out") \
             from None
