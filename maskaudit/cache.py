@@ -154,18 +154,24 @@ def _fail(expected: str, data: Any) -> typing.NoReturn:
     raise CorruptEntry(f"expected {expected}, found {type(data).__name__}")
 
 
-def _scalar(kind: type) -> Callable[[Any], Any]:
+def _allowed(kind: Any) -> tuple[type, ...] | None:
+    """The JSON types a scalar field accepts as they are; None for a type that needs building."""
     if kind is bool:
-        allowed: tuple[type, ...] = (bool,)
-    elif kind is int:
-        allowed = (int,)
-    elif kind is float:
-        allowed = (float, int)  # kept as stored: an int measured into a float field reads back as the same int
-    elif kind is str:
-        allowed = (str,)
-    elif kind is type(None):
-        allowed = (type(None),)
-    else:
+        return (bool,)
+    if kind is int:
+        return (int,)
+    if kind is float:
+        return (float, int)  # kept as stored: an int measured into a float field reads back as the same int
+    if kind is str:
+        return (str,)
+    if kind is type(None):
+        return (type(None),)
+    return None
+
+
+def _scalar(kind: type) -> Callable[[Any], Any]:
+    allowed = _allowed(kind)
+    if allowed is None:
         raise TypeError(f"the cache cannot store facts of type {kind!r}")
 
     def build(data: Any) -> Any:
@@ -223,10 +229,21 @@ def _dataclass_builder(kind: type, intern: bool) -> Callable[[Any], Any]:
         raise TypeError(f"{kind.__name__} has fields its constructor does not take; the cache cannot rebuild it")
     shared: dict[Any, Any] = {}  # equal nested records (Traits) share one instance, as decoded ones share PLAIN
 
+    # Scalar fields are checked in place; only the others are built, which is most of a re-scan's cost saved.
+    scalars = [(i, allowed) for i, f in enumerate(dataclasses.fields(kind))
+               if (allowed := _allowed(hints[f.name])) is not None]
+    built = [(i, part) for i, part in enumerate(parts) if i not in {j for j, _ in scalars}]
+
     def build(data: Any) -> Any:
         if type(data) is not list or len(data) != len(parts):
             _fail(f"{kind.__name__} as a list of {len(parts)} fields", data)
-        made = kind(*[part(v) for part, v in zip(parts, data, strict=True)])
+        for i, allowed in scalars:
+            if type(data[i]) not in allowed:
+                _fail(allowed[0].__name__, data[i])
+        values = list(data)
+        for i, part in built:
+            values[i] = part(values[i])
+        made = kind(*values)
         if not intern:
             return made
         try:
@@ -261,11 +278,16 @@ def _union_builder(args: tuple[Any, ...]) -> Callable[[Any], Any]:
 
 def _tuple_builder(args: tuple[Any, ...]) -> Callable[[Any], Any]:
     if len(args) == 2 and args[1] is Ellipsis:
-        item = _builder(args[0])
+        item, allowed = _builder(args[0]), _allowed(args[0])
 
         def repeated(data: Any) -> Any:
             if type(data) is not list:
                 _fail("a list", data)
+            if allowed is not None:
+                for v in data:
+                    if type(v) not in allowed:
+                        _fail(args[0].__name__, v)
+                return tuple(data)
             return tuple([item(v) for v in data])
 
         return repeated
