@@ -35,7 +35,7 @@ import time
 import types
 import typing
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,9 +77,11 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 _KNOWN = (
-    "SELECT i.size, i.mtime_ns, i.ctime_ns, i.inode, i.device, f.facts, f.used, i.digest, f.variant "
-    "FROM files i JOIN facts f ON f.digest = i.digest AND f.variant = ? || i.format WHERE i.path = ?"
+    "SELECT i.path, i.size, i.mtime_ns, i.ctime_ns, i.inode, i.device, f.facts, f.used, i.digest, f.variant "
+    "FROM files i JOIN facts f ON f.digest = i.digest AND f.variant IN (? || i.format, ? || i.format) "
+    "WHERE i.path IN ({})"
 )
+KNOWN_BATCH = 500  # paths per lookup, well under SQLite's bound on bound parameters
 RUNS_KEPT = 20
 
 
@@ -152,18 +154,24 @@ def _fail(expected: str, data: Any) -> typing.NoReturn:
     raise CorruptEntry(f"expected {expected}, found {type(data).__name__}")
 
 
-def _scalar(kind: type) -> Callable[[Any], Any]:
+def _allowed(kind: Any) -> tuple[type, ...] | None:
+    """The JSON types a scalar field accepts as they are; None for a type that needs building."""
     if kind is bool:
-        allowed: tuple[type, ...] = (bool,)
-    elif kind is int:
-        allowed = (int,)
-    elif kind is float:
-        allowed = (float, int)  # kept as stored: an int measured into a float field reads back as the same int
-    elif kind is str:
-        allowed = (str,)
-    elif kind is type(None):
-        allowed = (type(None),)
-    else:
+        return (bool,)
+    if kind is int:
+        return (int,)
+    if kind is float:
+        return (float, int)  # kept as stored: an int measured into a float field reads back as the same int
+    if kind is str:
+        return (str,)
+    if kind is type(None):
+        return (type(None),)
+    return None
+
+
+def _scalar(kind: type) -> Callable[[Any], Any]:
+    allowed = _allowed(kind)
+    if allowed is None:
         raise TypeError(f"the cache cannot store facts of type {kind!r}")
 
     def build(data: Any) -> Any:
@@ -221,10 +229,21 @@ def _dataclass_builder(kind: type, intern: bool) -> Callable[[Any], Any]:
         raise TypeError(f"{kind.__name__} has fields its constructor does not take; the cache cannot rebuild it")
     shared: dict[Any, Any] = {}  # equal nested records (Traits) share one instance, as decoded ones share PLAIN
 
+    # Scalar fields are checked in place; only the others are built, which is most of a re-scan's cost saved.
+    scalars = [(i, allowed) for i, f in enumerate(dataclasses.fields(kind))
+               if (allowed := _allowed(hints[f.name])) is not None]
+    built = [(i, part) for i, part in enumerate(parts) if i not in {j for j, _ in scalars}]
+
     def build(data: Any) -> Any:
         if type(data) is not list or len(data) != len(parts):
             _fail(f"{kind.__name__} as a list of {len(parts)} fields", data)
-        made = kind(*[part(v) for part, v in zip(parts, data, strict=True)])
+        for i, allowed in scalars:
+            if type(data[i]) not in allowed:
+                _fail(allowed[0].__name__, data[i])
+        values = list(data)
+        for i, part in built:
+            values[i] = part(values[i])
+        made = kind(*values)
         if not intern:
             return made
         try:
@@ -259,11 +278,16 @@ def _union_builder(args: tuple[Any, ...]) -> Callable[[Any], Any]:
 
 def _tuple_builder(args: tuple[Any, ...]) -> Callable[[Any], Any]:
     if len(args) == 2 and args[1] is Ellipsis:
-        item = _builder(args[0])
+        item, allowed = _builder(args[0]), _allowed(args[0])
 
         def repeated(data: Any) -> Any:
             if type(data) is not list:
                 _fail("a list", data)
+            if allowed is not None:
+                for v in data:
+                    if type(v) not in allowed:
+                        _fail(args[0].__name__, v)
+                return tuple(data)
             return tuple([item(v) for v in data])
 
         return repeated
@@ -368,20 +392,46 @@ class FactsCache:
 
     # --- lookups and stores, called by the scan for every file ---
 
-    def known(self, kind: type[FactsT], full: str, info: Status, limits: Limits) -> FactsT | None:
-        """The facts of a file whose status is the one indexed, without reading it; else None."""
-        if not info.versioned:
-            return None
-        row = self._query(_KNOWN, (_variant_base(ROLES[kind], limits), full))
-        if row is None:
-            return None
-        size, mtime, ctime, inode, device, text, used, found_digest, variant = row
-        if (size, mtime, ctime, inode, device) != (info.size, info.mtime_ns, info.ctime_ns, info.inode, info.device):
-            return None
-        facts = self._decode(kind, text, found_digest, variant)
-        if facts is not None:
-            self._count(0, (found_digest, variant) if used < _hour() else None)
-        return facts
+    def known_many(
+        self, kinds: Sequence[type[ImageFacts] | type[MaskFacts]], files: Sequence[tuple[str, Status]], limits: Limits
+    ) -> list[ImageFacts | MaskFacts | None]:
+        """For each file, its facts when its status is the one indexed (so it need not be read); else None.
+
+        One query a batch of files, one lock for the counts: the per-file cost of a re-scan is the decoding."""
+        bases = {kind: _variant_base(ROLES[kind], limits) for kind in (ImageFacts, MaskFacts)}
+        wanted = [i for i, (_, info) in enumerate(files) if info.versioned]
+        rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for start in range(0, len(wanted), KNOWN_BATCH):
+            paths = list(dict.fromkeys(files[i][0] for i in wanted[start:start + KNOWN_BATCH]))
+            sql = _KNOWN.format(", ".join("?" * len(paths)))
+            for row in self._query_all(sql, (bases[ImageFacts], bases[MaskFacts], *paths)):
+                rows[(row[0], row[-1][:len(bases[ImageFacts])])] = row
+        out: list[ImageFacts | MaskFacts | None] = [None] * len(files)
+        hour, touched, corrupt = _hour(), [], []
+        for i in wanted:
+            (full, info), kind = files[i], kinds[i]
+            row = rows.get((full, bases[kind]))
+            if row is None:
+                continue
+            _, size, mtime, ctime, inode, device, text, used, found_digest, variant = row
+            if (size != info.size or mtime != info.mtime_ns or ctime != info.ctime_ns or inode != info.inode
+                    or device != info.device):
+                continue
+            try:
+                out[i] = loads(typing.cast(Any, kind), text)
+            except CorruptEntry:
+                corrupt.append((found_digest, variant))
+                continue
+            if used < hour:
+                touched.append((hour, found_digest, variant))
+        if corrupt:
+            self._write(lambda db: db.executemany("DELETE FROM facts WHERE digest = ? AND variant = ?", corrupt))
+        hits = len(files) - out.count(None)
+        if hits or touched:
+            with self._lock:
+                self._counts[0] += hits
+                self._touched.extend(touched)
+        return out
 
     def by_content(
         self, kind: type[FactsT], data: bytes | bytearray, fmt: str, limits: Limits
@@ -477,6 +527,16 @@ class FactsCache:
         except sqlite3.Error as exc:
             self._failed(exc)  # locked past the timeout: the file is read as if never seen
             return None
+
+    def _query_all(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        db = self._connection()
+        if db is None:
+            return []
+        try:
+            return db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return []
 
     def _write(self, action: Callable[[sqlite3.Connection], Any]) -> None:
         db = self._connection()

@@ -103,6 +103,10 @@ def measure_chunk(
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
     unread: list[tuple[int, Found]] = []
     started = time.time_ns()
+    files = [(i, file) for i in on_disk if (file := found[i][0]) is not None]
+    known = dict(zip([i for i, _ in files], cache.known_many(
+        [kinds[i] for i, _ in files], [(file.full, file.info) for _, file in files], limits), strict=True)
+    ) if cache is not None else {}
     for index, data in enumerate(embedded):
         if data is not None:  # the manifest holds the file: checked like a file's bytes, never cached by path
             content, problem = read_bytes(data, paths[index] or "", roles[index], limits)
@@ -110,9 +114,9 @@ def measure_chunk(
                             else (None, problem))
             continue
         file, problem = found[index]
-        known = _known(cache, kinds[index], file, limits) if file is not None and cache is not None else None
-        outcomes.append((known, problem))
-        if file is not None and known is None:
+        facts = known.get(index)
+        outcomes.append((facts, problem))
+        if file is not None and facts is None:
             unread.append((index, file))
     contents = read_many([file for _, file in unread], [roles[i] for i, _ in unread], limits)
     for (index, _), (content, problem) in zip(unread, contents, strict=True):
@@ -143,13 +147,6 @@ def measure_more_masks(spec: RowSpec, facts: RowFacts, root: Path | str, limits:
     return [replace(facts, mask_path=row.mask_path, mask=row.mask, mask_problem=row.mask_problem,
                     mask_outside_root=row.mask_outside_root)
             for row in measure_chunk(alone, root, limits, cache)]
-
-
-def _known(cache: FactsCache, kind: type[ImageFacts] | type[MaskFacts], file: Found, limits: Limits
-           ) -> ImageFacts | MaskFacts | None:
-    if kind is ImageFacts:
-        return cache.known(ImageFacts, file.full, file.info, limits)
-    return cache.known(MaskFacts, file.full, file.info, limits)
 
 
 def _measure(
