@@ -370,8 +370,8 @@ def detect_columns(manifest: Manifest, overrides: dict[str, str | None]) -> Colu
     """The manifest's columns by role; for tar shards, the image and mask extensions (``image_ext`` and
     ``mask_ext`` in the overrides)."""
     if manifest.kind == "shards":
-        image, mask = shards.detect_extensions(manifest.parts, overrides.get("image_ext"), overrides.get("mask_ext"))
-        return Columns(image, mask, id="key")
+        extensions = shards.detect_extensions(manifest.parts, overrides.get("image_ext"), overrides.get("mask_ext"))
+        return Columns(*extensions, id="key")
     available = list(manifest.columns)
     lowered = {name.lower(): name for name in available}
     found: dict[str, str | None] = {}

@@ -107,6 +107,8 @@ class Shard:
                     if extension in (self.image_ext, self.mask_ext):
                         files[extension] = (f"{name}:{member.name}", self._read(tar, member))
                     member_name = shards.TRUNCATED
+                if shards.cut_at_header(tar):
+                    raise tarfile.ReadError("unexpected end of data")
         except (tarfile.TarError, OSError, EOFError):
             cut = shards.split_name(member_name)[0] if member_name != shards.TRUNCATED else None
             if cut is not None and cut == key:

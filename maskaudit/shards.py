@@ -100,6 +100,13 @@ def open_stream(shard: str) -> tarfile.TarFile:
     return tarfile.open(fileobj=handle, mode="r|*")
 
 
+def cut_at_header(tar: tarfile.TarFile) -> bool:
+    """Whether a stream that tarfile ended quietly stopped short of the end-of-archive block: tarfile treats a
+    header cut short, or no header at all, as the end."""
+    consumed: int = tar.fileobj.pos  # type: ignore[attr-defined,union-attr]  # a stream's count of bytes read
+    return consumed < tar.offset + tarfile.BLOCKSIZE
+
+
 def detect_extensions(shards: tuple[str, ...], image: str | None, mask: str | None) -> tuple[str, str]:
     """The image and mask extensions: as given, else found among the first members of the first shard."""
     if image is not None and mask is not None:
