@@ -100,6 +100,8 @@ def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, sett
     when asked for: on ``workers`` local processes, or on a Dask cluster (the one at ``scheduler``, else a local
     one of ``workers`` processes)."""
     total = manifest.row_count()
+    shift = manifest.kind == "shards"  # each shard's rows come numbered from 0
+    done = 0
     with tqdm(total=total, unit="row", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
         if engine == "dask":
             from maskaudit.engines import dask  # the extra is imported only when asked for
@@ -109,12 +111,14 @@ def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, sett
                 tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, slots), cache)
                 for result in dask.map_ordered(client, map_partition, tasks, slots):
                     bar.update(result.size)
-                    yield result
+                    yield result.shifted(done) if shift else result
+                    done += result.size
             return
         tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
         for result in map_ordered(map_partition, tasks, workers):
             bar.update(result.size)
-            yield result
+            yield result.shifted(done) if shift else result
+            done += result.size
 
 
 def default_workers() -> int:

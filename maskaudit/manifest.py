@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from maskaudit import storage
+from maskaudit import shards, storage
 from maskaudit.errors import UsageError
 from maskaudit.loading import file_kind
 
@@ -99,18 +99,21 @@ class Manifest:
     @property
     def stem(self) -> str:
         name = self.name
-        for suffix in (".parquet", ".csv", ".jsonl", ".ndjson"):
+        for suffix in (".parquet", ".csv", ".jsonl", ".ndjson", ".tar", ".txt"):
             if name.lower().endswith(suffix):
                 return name[: -len(suffix)]
         return name
 
     @property
     def extension(self) -> str:
-        return {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}[self.kind]
+        return {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl", "shards": "csv"}[self.kind]
 
     def row_count(self) -> int:
         """The progress bar's total: exact for parquet (footers); for CSV and JSONL the line count less the
-        header, which overcounts blank lines and CSV fields with quoted line breaks. Never a row count to trust."""
+        header, which overcounts blank lines and CSV fields with quoted line breaks; unknown (0) for shards, which
+        are read once. Never a row count to trust."""
+        if self.kind == "shards":
+            return 0
         if self.kind == "parquet":
             total = 0
             for part in self.parts:
@@ -126,6 +129,8 @@ class Manifest:
         return max(lines - (self.kind == "csv"), 0)
 
     def content_hash(self) -> str:
+        if self.kind == "shards":
+            return shards.content_hash(self.parts)
         digest = hashlib.blake2b(digest_size=16)
         for part in self.parts:
             with open_binary(part) as handle:
@@ -141,6 +146,8 @@ def open_binary(location: str) -> Any:
 
 def open_manifest(path: str | os.PathLike[str]) -> Manifest:
     location = os.fspath(path)
+    if shards.is_shard_pattern(location):
+        return Manifest(location, "shards", ("image", "mask"), shards.expand(location))
     if storage.is_remote(location):
         return _open_remote(location)
     location = storage.local_path(location)
@@ -197,8 +204,8 @@ def _file(location: str, size: int) -> Manifest:
         return Manifest(location, "csv", _csv_columns(location), (location,))
     if suffix.endswith((".jsonl", ".ndjson")):
         return Manifest(location, "jsonl", _jsonl_columns(location), (location,))
-    raise UsageError(f"manifest {location} has an unsupported extension; use .parquet, a parquet folder, .csv or "
-                     ".jsonl")
+    raise UsageError(f"manifest {location} has an unsupported extension; use .parquet, a parquet folder, .csv, "
+                     ".jsonl or WebDataset .tar shards")
 
 
 OUTPUT_MARKER = ".maskaudit-output"
@@ -360,6 +367,11 @@ def image_features(schema: pa.Schema | None) -> list[str]:
 
 
 def detect_columns(manifest: Manifest, overrides: dict[str, str | None]) -> Columns:
+    """The manifest's columns by role; for tar shards, the image and mask extensions (``image_ext`` and
+    ``mask_ext`` in the overrides)."""
+    if manifest.kind == "shards":
+        extensions = shards.detect_extensions(manifest.parts, overrides.get("image_ext"), overrides.get("mask_ext"))
+        return Columns(*extensions, id="key")
     available = list(manifest.columns)
     lowered = {name.lower(): name for name in available}
     found: dict[str, str | None] = {}

@@ -8,7 +8,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +28,7 @@ from maskaudit.reporters.html import render_html
 from maskaudit.reporters.json_report import render_json
 from maskaudit.reporters.junit import render_junit
 from maskaudit.reporters.markdown import render_markdown, render_summary
+from maskaudit.shards import write_filtered_keys
 from maskaudit.thumbnails import make_thumbnails
 
 SCAN_FILES = {
@@ -347,6 +348,11 @@ def _example_rows(run: AuditRun) -> list[RowFacts]:
     return list(run.facts.rows(f.row for f in run.report.examples if f.row is not None).values())
 
 
+def _identities(facts: FactsStore) -> Iterator[tuple[int, str | None]]:
+    for batch in facts.batches(["row", "row_id"]):
+        yield from zip(batch.column("row").to_pylist(), batch.column("row_id").to_pylist(), strict=True)
+
+
 def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
                   ) -> tuple[Report, dict[str, Path | str]]:
     """Write every output into the staged set and commit it; the report returned (and written) lists the final
@@ -363,7 +369,10 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
 
     def filtered(stream: IO[bytes]) -> None:
         nonlocal kept
-        kept = write_filtered(run.manifest, keep, stream, relocation)
+        if run.manifest.kind == "shards":
+            kept = write_filtered_keys(_identities(run.facts), run.dropped, stream)
+        else:
+            kept = write_filtered(run.manifest, keep, stream, relocation)
 
     _write_file(output.staged(names["filtered_manifest"]), filtered)
     if kept != report.rows_kept or output.manifest_hash != report.manifest.content_hash \

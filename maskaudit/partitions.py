@@ -7,15 +7,17 @@ dataclasses and Arrow batches, so any engine can ship them between processes or 
 from __future__ import annotations
 
 import itertools
+import tarfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from maskaudit import storage
+from maskaudit import shards, storage
 from maskaudit.aggregates import Aggregates, build_aggregates
 from maskaudit.cache import FactsCache
 from maskaudit.facts import RowFacts
@@ -64,6 +66,72 @@ class RowGroups:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """One shard of a shard dataset: the partition a worker streams for itself, its rows numbered from 0."""
+
+    location: str
+    image_ext: str
+    mask_ext: str
+    limits: Limits
+
+    def specs(self) -> Iterator[RowSpec]:
+        """The shard's rows in member order. A member is read only when it is the row's image or mask, bounded by
+        the file size limit; a shard cut short ends with its last row (the cut member empty) or a row naming
+        the cut, so the scan reports it and goes on."""
+        name = shards.shard_name(self.location)
+        key: str | None = None
+        files: dict[str, tuple[str, bytes]] = {}
+        position = 0
+
+        def row() -> RowSpec:
+            image = files.get(self.image_ext)
+            mask = files.get(self.mask_ext)
+            return RowSpec(position, image[0] if image else None, mask[0] if mask else None,
+                           None, None, None, f"{name}:{key}", image[1] if image else None,
+                           mask[1] if mask else None)
+
+        member_name = shards.TRUNCATED
+        try:
+            with shards.open_stream(self.location) as tar:
+                for member in tar:
+                    member_name = member.name
+                    if not member.isfile():
+                        continue
+                    member_key, extension = shards.split_name(member.name)
+                    if member_key != key:
+                        if key is not None:
+                            yield row()
+                            position += 1
+                        key, files = member_key, {}
+                    extension = extension.lower()
+                    if extension in (self.image_ext, self.mask_ext):
+                        files[extension] = (f"{name}:{member.name}", self._read(tar, member))
+                    member_name = shards.TRUNCATED
+                if shards.cut_at_header(tar):
+                    raise tarfile.ReadError("unexpected end of data")
+        except (tarfile.TarError, OSError, EOFError):
+            cut = shards.split_name(member_name)[0] if member_name != shards.TRUNCATED else None
+            if cut is not None and cut == key:
+                files[shards.split_name(member_name)[1].lower()] = (f"{name}:{member_name}", b"")
+            else:
+                if key is not None:
+                    yield row()
+                    position += 1
+                key, files = member_name, {self.image_ext: (f"{name}:{member_name}", b"")}
+        if key is not None:
+            yield row()
+
+    def _read(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+        """The member's bytes, at most one byte past the file size limit (which the loader then reports)."""
+        handle = tar.extractfile(member)
+        wanted = min(member.size, self.limits.max_file_bytes + 1)
+        data = handle.read(wanted) if handle is not None else b""
+        if len(data) != wanted:
+            raise tarfile.ReadError("unexpected end of data")
+        return data
+
+
+@dataclass(frozen=True)
 class PartitionTask:
     """Consecutive rows of a manifest, as plain columns (or, when the manifest holds its files, the row groups
     that hold them), and everything needed to measure and judge them."""
@@ -82,12 +150,17 @@ class PartitionTask:
     cache: FactsCache | None = None  # opened lazily in whichever process maps the partition
     storage: tuple[dict[str, Any], int] = field(default_factory=storage.configuration)
     row_groups: RowGroups | None = None
+    shard: Shard | None = None
 
     @property
     def size(self) -> int:
+        """The partition's rows: unknown (0) for a shard until it is read."""
         return self.row_groups.rows if self.row_groups is not None else len(self.images)
 
     def specs(self) -> Iterator[RowSpec]:
+        if self.shard is not None:
+            yield from self.shard.specs()
+            return
         if self.row_groups is not None:
             yield from self.row_groups.specs()
             return
@@ -110,12 +183,29 @@ class PartitionResult:
     def size(self) -> int:
         return self.keys.size
 
+    def shifted(self, by: int) -> PartitionResult:
+        """The same result with every row number ``by`` more: a shard numbers its rows from 0, since how many
+        rows the shards before it hold is known only once they are read."""
+        if by == 0:
+            return self
+        index = self.facts.schema.get_field_index("row")
+        facts = self.facts.set_column(index, "row", pc.add(self.facts.column(index), by))
+        findings = tuple(replace(f, row=f.row + by) if f.row is not None else f for f in self.findings)
+        keys = replace(self.keys, row=self.keys.row + by)
+        outside = tuple((row + by, role, path, target) for row, role, path, target in self.aggregates.outside)
+        return PartitionResult(facts, findings, keys, replace(self.aggregates, outside=outside))
+
 
 def iter_tasks(manifest: Manifest, columns: Columns, root: Path | str, limits: Limits, settings: Settings,
                size: int, cache: FactsCache | None = None) -> Iterator[PartitionTask]:
     """The manifest's rows in partitions of ``size`` rows, in manifest order; a manifest that holds its files
     in whole row groups, about ``size`` rows a partition."""
     has_splits = columns.split is not None
+    if manifest.kind == "shards":  # one partition a shard, streamed by its worker
+        for location in manifest.parts:
+            yield PartitionTask(0, (), (), (), (), (), (), str(root), limits, settings, has_splits, cache,
+                                shard=Shard(location, columns.image, columns.mask, limits))
+        return
     if manifest.embedded:
         for groups in iter_row_group_ranges(manifest, columns, size):
             yield PartitionTask(groups.offset, (), (), (), (), (), (), str(root), limits, settings, has_splits, cache,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from maskaudit.annotations.facts import InputKind
 from maskaudit.errors import UsageError
+from maskaudit.shards import is_shard_pattern
 
 HEAD_BYTES = 1 << 20  # COCO's images come after info and licenses: a megabyte reaches them
 
@@ -69,7 +70,7 @@ def detect(locations: Sequence[str]) -> Input | None:
     files: list[tuple[str, str]] = []
     kinds: set[InputKind] = set()
     for location in locations:
-        if "://" in location:
+        if "://" in location or is_shard_pattern(location):
             return None
         if any(c in location for c in "*?["):
             matched = sorted(p for p in glob.glob(location, recursive=True) if p.lower().endswith(".json"))

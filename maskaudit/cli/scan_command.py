@@ -76,6 +76,8 @@ def scan(
     flag_col: str | None = typer.Option(None, "--flag-col", help="column flagging rows that have a mask"),
     group_col: str | None = typer.Option(None, "--group-col", help="column grouping rows (e.g. patient_id)"),
     id_col: str | None = typer.Option(None, "--id-col", help="column identifying rows"),
+    image_ext: str | None = typer.Option(None, "--image-ext", help="tar shards: the image members' extension (jpg)"),
+    mask_ext: str | None = typer.Option(None, "--mask-ext", help="tar shards: the mask members' extension (seg.png)"),
     labels: str | None = typer.Option(None, "--labels", help="declared labels: 0,1 or names, or 0=bg,1=tumor"),
     ignore_index: int | None = typer.Option(None, "--ignore-index", help="mask value that is not a label"),
     select: opt.Select = None,
@@ -138,7 +140,8 @@ def scan(
     if more:
         raise UsageError(f"several inputs ({manifest}, {', '.join(more)}) scan together only as annotation files "
                          "(COCO, SA-1B); scan one manifest per run")
-    columns = {key: config.columns.get(key) for key in COLUMN_KEYS}
+    columns = {**{key: config.columns.get(key) for key in COLUMN_KEYS}, "image_ext": image_ext,
+               "mask_ext": mask_ext}
     scan_root = config.root
     if scan_root is not None and not is_remote(scan_root) and not Path(scan_root).is_dir():
         raise UsageError(f"--root {scan_root} is not a folder")

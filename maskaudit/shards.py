@@ -1,0 +1,159 @@
+"""WebDataset tar shards as a manifest: which shards, which extension is the image and which the mask, and the
+rows of one shard streamed from the tar (never extracted to disk, read once).
+
+Members sharing a key form a row; the key is the member name up to the first dot of its file name and the
+extension everything after it (``sample001.seg.png``: key ``sample001``, extension ``seg.png``). Rows are
+numbered in shard order.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import os
+import re
+import tarfile
+from collections.abc import Iterable
+from typing import IO
+
+from maskaudit import storage
+from maskaudit.errors import UsageError
+
+SHARD_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+LIST_SUFFIXES = (".txt", ".shards")
+IMAGE_EXTS = ("jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp")
+MASK_EXTS = ("seg.png", "mask.png", "label.png", "seg.tif", "mask.tif", "png", "tif")
+DETECT_MEMBERS = 64
+"""Members of the first shard read to detect the image and mask extensions."""
+TRUNCATED = "(truncated)"
+_BRACE = re.compile(r"\{(\d+)\.\.(\d+)\}")
+
+
+def is_shard_pattern(location: str) -> bool:
+    """A manifest argument that names tar shards: one shard, a glob or brace pattern of them, or a list file."""
+    lowered = location.lower()
+    if lowered.endswith(SHARD_SUFFIXES):
+        return True
+    return lowered.endswith(LIST_SUFFIXES) and not storage.is_remote(location) and os.path.isfile(location)
+
+
+def expand(location: str) -> tuple[str, ...]:
+    """The shards a manifest argument names, in order; a usage error when it names none or a missing one."""
+    if location.lower().endswith(LIST_SUFFIXES):
+        shards = _listed(location)
+    elif _BRACE.search(location):
+        shards = _braces(location)
+    elif not storage.is_remote(location) and any(c in location for c in "*?["):
+        shards = tuple(sorted(glob.glob(location)))
+        if not shards:
+            raise UsageError(f"manifest {location} matches no shards; check the pattern")
+    else:
+        shards = (location,)
+    for shard in shards:
+        if storage.is_remote(shard):
+            storage.require(shard)
+            if not storage.exists(shard):
+                raise UsageError(f"shard {shard} does not exist; check the URL")
+        elif not os.path.isfile(shard):
+            raise UsageError(f"shard {shard} does not exist; check the path")
+    return shards
+
+
+def _braces(location: str) -> tuple[str, ...]:
+    match = _BRACE.search(location)
+    if match is None:
+        return (location,)
+    first, last = match.group(1), match.group(2)
+    if int(last) < int(first):
+        raise UsageError(f"manifest {location}: the range {{{first}..{last}}} is empty; write {{low..high}}")
+    width = len(first) if first.startswith("0") else 0
+    head, tail = location[: match.start()], location[match.end():]
+    return tuple(shard for n in range(int(first), int(last) + 1)
+                 for shard in _braces(f"{head}{n:0{width}d}{tail}"))
+
+
+def _listed(location: str) -> tuple[str, ...]:
+    base = os.path.dirname(os.path.abspath(location))
+    with open(location, encoding="utf-8") as handle:
+        lines = [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise UsageError(f"shard list {location} names no shards; write one shard path or URL a line")
+    return tuple(line if storage.is_remote(line) or os.path.isabs(line) else os.path.join(base, line)
+                 for line in lines)
+
+
+def shard_name(shard: str) -> str:
+    return storage.name(shard) if storage.is_remote(shard) else os.path.basename(shard)
+
+
+def split_name(member: str) -> tuple[str, str]:
+    """A member's key and extension: ``a/sample001.seg.png`` is (``a/sample001``, ``seg.png``)."""
+    folder, _, file = member.rpartition("/")
+    stem, _, extension = file.partition(".")
+    return (f"{folder}/{stem}" if folder else stem), extension
+
+
+def open_stream(shard: str) -> tarfile.TarFile:
+    handle = storage.open_binary(shard) if storage.is_remote(shard) else open(shard, "rb")  # noqa: SIM115
+    return tarfile.open(fileobj=handle, mode="r|*")
+
+
+def cut_at_header(tar: tarfile.TarFile) -> bool:
+    """Whether a stream that tarfile ended quietly stopped short of the end-of-archive block: tarfile treats a
+    header cut short, or no header at all, as the end."""
+    consumed: int = tar.fileobj.pos  # type: ignore[attr-defined,union-attr]  # a stream's count of bytes read
+    return consumed < tar.offset + tarfile.BLOCKSIZE
+
+
+def detect_extensions(shards: tuple[str, ...], image: str | None, mask: str | None) -> tuple[str, str]:
+    """The image and mask extensions: as given, else found among the first members of the first shard."""
+    if image is not None and mask is not None:
+        return image.lower().lstrip("."), mask.lower().lstrip(".")
+    found: set[str] = set()
+    try:
+        with open_stream(shards[0]) as tar:
+            for count, member in enumerate(tar):
+                if member.isfile():
+                    found.add(split_name(member.name)[1].lower())
+                if count >= DETECT_MEMBERS:
+                    break
+    except (tarfile.TarError, OSError, EOFError):
+        pass  # a shard cut short: what was read decides, and the scan reports the shard
+    chosen_mask = mask.lower().lstrip(".") if mask is not None else next((e for e in MASK_EXTS if e in found), None)
+    chosen_image = image.lower().lstrip(".") if image is not None else next(
+        (e for e in IMAGE_EXTS if e in found and e != chosen_mask), None)
+    if chosen_image is None or chosen_mask is None:
+        role, flag = ("image", "--image-ext") if chosen_image is None else ("mask", "--mask-ext")
+        raise UsageError(f"cannot tell which extension of {shard_name(shards[0])} is the {role}; extensions found: "
+                         f"{', '.join(sorted(found)) or '(none)'}; name it with {flag}")
+    return chosen_image, chosen_mask
+
+
+def content_hash(shards: tuple[str, ...]) -> str:
+    """The shards' names and sizes: a shard dataset is not read again to be identified."""
+    digest = hashlib.blake2b(digest_size=16)
+    for shard in shards:
+        size = storage.info(shard).get("size") if storage.is_remote(shard) else os.stat(shard).st_size
+        digest.update(f"{shard}\0{size}\n".encode())
+    return digest.hexdigest()
+
+
+def write_filtered_keys(identities: Iterable[tuple[int, str | None]], dropped: frozenset[int],
+                        target: IO[bytes]) -> int:
+    """The filtered manifest of a shard dataset: a CSV of the kept samples' shard and key, in scan order.
+    ``identities`` are the rows' numbers and ``shard:key`` identities."""
+    text = io.TextIOWrapper(target, encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(("shard", "key"))
+    kept = 0
+    for row, identity in identities:
+        if row in dropped or identity is None:
+            continue
+        shard, _, key = identity.rpartition(":")
+        writer.writerow((shard, key))
+        kept += 1
+    text.flush()
+    text.detach()
+    return kept
