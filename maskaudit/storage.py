@@ -43,7 +43,10 @@ def scheme(text: str) -> str | None:
 
 def is_remote(text: str | os.PathLike[str]) -> bool:
     """Whether the location is a URL other than file://."""
-    protocol = scheme(os.fspath(text))
+    text = os.fspath(text)
+    if "://" not in text:  # every local path: this runs several times a file
+        return False
+    protocol = scheme(text)
     return protocol is not None and protocol != "file"
 
 
