@@ -176,6 +176,15 @@ def _decode_and_measure(
     decoded, problem = decode(content, role, limits)
     if decoded is None:
         return None, problem
+    return facts_of(decoded, role, measure)
+
+
+AnyFacts = TypeVar("AnyFacts", bound=ImageFacts | MaskFacts)
+
+
+def facts_of(decoded: Decoded, role: str, measure: Callable[[Decoded], AnyFacts]
+             ) -> tuple[AnyFacts | None, Problem | None]:
+    """A decoded file's facts with the traits its header showed; an array no measurement expects is a problem."""
     try:
         facts = measure(decoded)
     except Exception as exc:  # one bad file never stops a scan: arrays no measurement expects become findings

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 from maskaudit.annotations.facts import ImageEntry, Source
-from maskaudit.facts import ImageFacts, Problem, ProblemKind, RowFacts
-from maskaudit.header import PLAIN
+from maskaudit.facts import ImageFacts, Problem, RowFacts
 from maskaudit.limits import Limits
 from maskaudit.loading import load, outside_root
 from maskaudit.measure import measure_image
 from maskaudit.native_stderr import native_stderr_silenced
+from maskaudit.scan import facts_of
 
 CHUNK = 64  # images per task: few enough that a pool holds little, enough to amortise the hand-off
 
@@ -42,8 +41,4 @@ def _measure(path: str | None, root: str, limits: Limits) -> tuple[ImageFacts | 
     decoded, problem = load(path, root, "image", limits)
     if decoded is None:
         return None, problem
-    try:
-        facts = measure_image(decoded)
-    except Exception as exc:  # one bad file never stops a scan: arrays no measurement expects become findings
-        return None, Problem(ProblemKind.UNREADABLE, f"image array cannot be measured: {type(exc).__name__}: {exc}")
-    return (facts if decoded.traits is PLAIN else replace(facts, traits=decoded.traits)), None
+    return facts_of(decoded, "image", measure_image)
