@@ -19,7 +19,6 @@ from maskaudit.loading import Found, Read, decode, find_many, outside_root, read
 from maskaudit.manifest import Batch, Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 
-FactsT = TypeVar("FactsT", ImageFacts, MaskFacts)
 
 
 @dataclass(frozen=True, slots=True)
