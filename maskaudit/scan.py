@@ -20,7 +20,6 @@ from maskaudit.manifest import Batch, Columns, Manifest, iter_batches, parse_fla
 from maskaudit.measure import measure_image, measure_mask
 
 
-
 @dataclass(frozen=True, slots=True)
 class RowSpec:
     """A manifest row. A file embedded in the manifest comes with its bytes, and its path is then the name
