@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -224,36 +224,41 @@ def find_many(
 ) -> list[tuple[Found | None, Problem | None]]:
     """find() for each path, in order; objects are stat'ed concurrently (at most --io-concurrency requests in
     flight). ``roles`` is one role for every path or one per path."""
-    results: list[tuple[Found | None, Problem | None]] = []
-    remote: dict[int, str] = {}
-    for index, path in enumerate(paths):
-        full = resolve(path, root) if path is not None and "\x00" not in path else None
-        if full is not None and storage.is_remote(full):
-            remote[index] = full
-            results.append((None, None))
-        else:
-            results.append(find(path, root, _role(roles, index), limits))
-    for fs, indices in _by_filesystem(remote).items():
-        found = storage.gather(fs, [_stat_call(remote[i], _role(roles, i), limits) for i in indices])
-        for index, outcome in zip(indices, found, strict=True):
-            results[index] = _outcome(outcome, _role(roles, index))
-    return results
+    fulls = [resolve(path, root) if path is not None and "\x00" not in path else None for path in paths]
+    return _each(
+        fulls, roles,
+        local=lambda i: find(paths[i], root, _role(roles, i), limits),
+        remote=lambda i: _stat_call(str(fulls[i]), _role(roles, i), limits),
+    )
 
 
 def read_many(
     founds: Sequence[Found], roles: Roles, limits: Limits = Limits()
 ) -> list[tuple[Read | None, Problem | None]]:
     """read() for each found file, in order; objects are read concurrently (head first, then the rest)."""
-    results: list[tuple[Read | None, Problem | None]] = []
-    remote: dict[int, str] = {}
-    for index, found in enumerate(founds):
-        if storage.is_remote(found.full):
-            remote[index] = found.full
+    return _each(
+        [found.full for found in founds], roles,
+        local=lambda i: read(founds[i], _role(roles, i), limits),
+        remote=lambda i: _read_call(founds[i], _role(roles, i), limits),
+    )
+
+
+def _each(
+    locations: Sequence[str | None], roles: Roles, local: Callable[[int], tuple[Any, Problem | None]],
+    remote: Callable[[int], Any],
+) -> list[tuple[Any, Problem | None]]:
+    """``local(i)`` for each local location, in order; ``remote(i)`` (a coroutine) for each object, run
+    concurrently on its filesystem's loop, at most --io-concurrency requests in flight."""
+    results: list[tuple[Any, Problem | None]] = []
+    objects: dict[int, str] = {}
+    for index, location in enumerate(locations):
+        if location is not None and storage.is_remote(location):
+            objects[index] = location
             results.append((None, None))
         else:
-            results.append(read(found, _role(roles, index), limits))
-    for fs, indices in _by_filesystem(remote).items():
-        done = storage.gather(fs, [_read_call(founds[i], _role(roles, i), limits) for i in indices])
+            results.append(local(index))
+    for fs, indices in _by_filesystem(objects).items():
+        done = storage.gather(fs, [remote(i) for i in indices])
         for index, outcome in zip(indices, done, strict=True):
             results[index] = _outcome(outcome, _role(roles, index))
     return results
