@@ -22,6 +22,7 @@ from maskaudit.facts import RowFacts
 from maskaudit.facts_columns import FactsStore
 from maskaudit.findings import Finding, Hit, Severity
 from maskaudit.keys import KeysBuffer
+from maskaudit.replay.facts import ReplayFacts
 from maskaudit.settings import Settings
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def stamp(check: Check, hit: Hit, settings: Settings) -> Finding:
     )
 
 
-def _run(checks: Iterable[Check], kind: Kind, context: Context, settings: Settings) -> list[Finding]:
+def _run(checks: Iterable[Check], kind: Kind, context: Context | ReplayFacts, settings: Settings) -> list[Finding]:
     found: list[Finding] = []
     for check in (c for c in checks if c.kind is kind):
         options = check.resolved_options(settings.thresholds)
@@ -72,6 +73,11 @@ def judge_rows(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -
     """The findings of every check that needs only its own row, over some rows of a manifest."""
     context = Context(settings, has_splits, rows=rows)
     return _identified(_run(active_checks(settings), Kind.ROW, context, settings), rows)
+
+
+def judge_pipeline(replay: ReplayFacts, settings: Settings) -> list[Finding]:
+    """The findings of the pipeline checks over what a replay of the training pipeline measured."""
+    return sorted(_run(active_checks(settings), Kind.PIPELINE, replay, settings), key=sort_key)
 
 
 def dropping(finding: Finding, settings: Settings) -> bool:

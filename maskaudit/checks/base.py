@@ -13,6 +13,7 @@ import numpy as np
 
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Hit, Severity
+from maskaudit.replay.facts import ReplayFacts
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -34,7 +35,7 @@ class Family(str, enum.Enum):
 class Kind(str, enum.Enum):
     """Where a check runs: over one row's facts (in the map, beside the decoding), across rows (in the reduce,
     over every row of the manifest), over the merged per-split aggregates of the kept rows (in the reduce), or
-    over what a replay of the training pipeline measured."""
+    over what a replay of the training pipeline measured (the replay's facts)."""
 
     ROW = "row"
     KEYS = "keys"
@@ -103,8 +104,12 @@ class Check:
         merged.update(overrides.get(self.name, {}))
         return merged
 
-    def evaluate(self, ctx: Context, options: Options) -> Iterable[Hit]:
-        if self.per_row and self.candidates is not None:  # in the reduce: the candidates' facts, read back
+    def evaluate(self, ctx: Context | ReplayFacts, options: Options) -> Iterable[Hit]:
+        """The hits over what the check judges: a replay's facts (pipeline checks), or a context's rows, keys or
+        split aggregates."""
+        if isinstance(ctx, ReplayFacts):
+            yield from self.run(ctx, options)
+        elif self.per_row and self.candidates is not None:  # in the reduce: the candidates' facts, read back
             keys = ctx.all_keys
             chosen = keys.row[self.candidates(ctx, options)]
             found = ctx.read(chosen.tolist())

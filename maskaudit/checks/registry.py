@@ -32,6 +32,15 @@ from maskaudit.checks.masks.multichannel_mask import multichannel_mask
 from maskaudit.checks.masks.shape_mismatch import shape_mismatch
 from maskaudit.checks.masks.tiny_foreground import tiny_foreground
 from maskaudit.checks.masks.unexpected_label import unexpected_label
+from maskaudit.checks.pipeline.pipeline_clips_range import pipeline_clips_range
+from maskaudit.checks.pipeline.pipeline_distribution_shift import pipeline_distribution_shift
+from maskaudit.checks.pipeline.pipeline_double_normalize import pipeline_double_normalize
+from maskaudit.checks.pipeline.pipeline_empties_mask import pipeline_empties_mask
+from maskaudit.checks.pipeline.pipeline_error import pipeline_error
+from maskaudit.checks.pipeline.pipeline_mask_interpolation import pipeline_mask_interpolation
+from maskaudit.checks.pipeline.pipeline_mask_misaligned import pipeline_mask_misaligned
+from maskaudit.checks.pipeline.pipeline_non_finite import pipeline_non_finite
+from maskaudit.checks.pipeline.pipeline_quantizes import pipeline_quantizes
 from maskaudit.checks.rows.duplicate_image import duplicate_image
 from maskaudit.checks.rows.duplicate_row import duplicate_row
 from maskaudit.checks.rows.image_not_found import image_not_found
@@ -101,9 +110,21 @@ ANNOTATION_CHECKS: tuple[Check, ...] = (
 )
 
 
-def all_checks() -> tuple[Check, ...]:
-    from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
+# The augmentation replay: judged over what replaying the training pipeline measured, never over rows.
+PIPELINE_CHECKS: tuple[Check, ...] = (
+    pipeline_error,
+    pipeline_non_finite,
+    pipeline_clips_range,
+    pipeline_distribution_shift,
+    pipeline_quantizes,
+    pipeline_double_normalize,
+    pipeline_mask_interpolation,
+    pipeline_mask_misaligned,
+    pipeline_empties_mask,
+)
 
+
+def all_checks() -> tuple[Check, ...]:
     return CHECKS + ANNOTATION_CHECKS + PIPELINE_CHECKS
 
 

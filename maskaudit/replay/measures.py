@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from maskaudit.replay.facts import StepFacts, TransformFacts
+from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.stats import Histogram, MaskStats, ValueStats
-
-MAX_VALUES_SHOWN = 16
 
 
 @dataclass
@@ -37,6 +37,21 @@ class LeafMeasure:
             measure.image_out.histogram = Histogram(*span)
         return measure
 
+    def facts(self, leaf: Leaf) -> TransformFacts:
+        """What was measured, as the pipeline checks read it."""
+        before, after = self.image_in, self.image_out
+        return TransformFacts(
+            leaf=leaf, runs=self.runs, errors=self.errors, error=first_message(self.messages),
+            image_in=before.summary(), image_out=after.summary(),
+            mask_in=self.mask_in.summary(), mask_out=self.mask_out.summary(),
+            nonempty_masks=self.nonempty_in, emptied_masks=self.emptied,
+            new_mask_values=tuple(sorted(self.new_labels)), probe_runs=self.probe_runs,
+            probe_new_values=tuple(sorted(self.probe_new_values)), misaligned=self.misaligned,
+            alignment_checked=self.aligned_checked,
+            histogram_before=before.histogram.facts() if before.histogram else None,
+            histogram_after=after.histogram.facts() if after.histogram else None,
+        )
+
     def merge(self, other: LeafMeasure) -> None:
         for name in ("runs", "errors", "nonempty_in", "emptied", "probe_runs", "misaligned", "aligned_checked"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -56,6 +71,9 @@ class StepMeasure:
     image: ValueStats = field(default_factory=ValueStats)
     mask: MaskStats = field(default_factory=MaskStats)
 
+    def facts(self, index: int, transforms: Sequence[str]) -> StepFacts:
+        return StepFacts(index, tuple(transforms), self.runs, self.errors, self.image.summary(), self.mask.summary())
+
     def merge(self, other: StepMeasure) -> None:
         self.runs += other.runs
         self.errors += other.errors
@@ -63,40 +81,7 @@ class StepMeasure:
         self.mask.merge(other.mask)
 
 
-def shown(values: set[float]) -> list[float | int]:
-    ordered = sorted(values)[:MAX_VALUES_SHOWN]
-    return [int(v) if float(v).is_integer() else round(v, 6) for v in ordered]
-
-
 def first_message(messages: Counter[str]) -> str | None:
     if not messages:
         return None
     return sorted(messages.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-
-
-def leaf_record(measure: LeafMeasure) -> dict[str, Any]:
-    """The replay facts of one transform: what checks read and report.json shows."""
-    before, after = measure.image_in, measure.image_out
-    std_in = before.std
-    shift = (after.mean - before.mean) / std_in if after.finite and std_in and std_in > 0 else None
-    ratio = after.std / std_in if after.finite and std_in and std_in > 0 else None
-    return {
-        "runs": measure.runs,
-        "errors": measure.errors,
-        "error": first_message(measure.messages),
-        "input": before.to_dict(),
-        "output": after.to_dict(),
-        "mean_shift_std": None if shift is None else float(f"{shift:.6g}"),
-        "std_ratio": None if ratio is None else float(f"{ratio:.6g}"),
-        "mask_input": measure.mask_in.to_dict(),
-        "mask_output": measure.mask_out.to_dict(),
-        "nonempty_masks": measure.nonempty_in,
-        "emptied_masks": measure.emptied,
-        "new_mask_values": shown(measure.new_labels),
-        "probe_runs": measure.probe_runs,
-        "probe_new_values": shown(measure.probe_new_values),
-        "misaligned": measure.misaligned,
-        "alignment_checked": measure.aligned_checked,
-        "histogram_before": before.histogram.to_dict() if before.histogram else None,
-        "histogram_after": after.histogram.to_dict() if after.histogram else None,
-    }

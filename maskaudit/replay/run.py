@@ -10,19 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import albumentations as A
 
-from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
-from maskaudit.judge import active_checks, sort_key, stamp
+from maskaudit.judge import judge_pipeline, sort_key
 from maskaudit.limits import Limits
 from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
-from maskaudit.replay.engine import Sample, SampleResult, run_samples
+from maskaudit.replay.engine import Sample, run_samples
+from maskaudit.replay.facts import ReplayFacts
 from maskaudit.replay.flatten import flatten
 from maskaudit.replay.leaf import Leaf
-from maskaudit.replay.measures import leaf_record
 from maskaudit.replay.preprocess import Preprocess, parse_preprocess
-from maskaudit.replay.record import ReplayFacts, TransformFacts
 from maskaudit.replay.sampling import RowRef, load_samples, stratified
 from maskaudit.replay.section import pipeline_section
 from maskaudit.replay.spec import LoadedPipeline, load_pipeline
@@ -121,30 +119,14 @@ def measure_pipeline(
     facts = ReplayFacts(
         spec=loaded.spec, kind=loaded.kind, preprocess=replay.preprocess_name, samples=len(samples),
         repeats=options.repeats, seed=options.seed,
-        transforms=tuple(TransformFacts(leaf, leaf_record(measure))
-                         for (leaf, _), measure in zip(leaves, result.leaves, strict=True)),
-        steps=tuple(_step(i, step_names.get(i, []), result) for i in range(len(result.steps))),
-        source={"image": result.source.to_dict(), "mask": result.source_mask.to_dict()},
-        final={"image": result.final.to_dict(), "mask": result.final_mask.to_dict()},
+        transforms=tuple(measure.facts(leaf) for (leaf, _), measure in zip(leaves, result.leaves, strict=True)),
+        steps=tuple(step.facts(i, step_names.get(i, [])) for i, step in enumerate(result.steps)),
+        source_image=result.source.summary(), source_mask=result.source_mask.summary(),
+        final_image=result.final.summary(), final_mask=result.final_mask.summary(),
         keys=tuple(sorted(known_keys(loaded.compose))), notes=tuple(notes),
         rows=tuple(sample.row for sample in samples),
     )
     return facts, samples
-
-
-def _step(index: int, names: list[str], result: SampleResult) -> dict[str, Any]:
-    step = result.steps[index]
-    return {"step": index, "transforms": names, "runs": step.runs, "errors": step.errors,
-            "image": step.image.to_dict(), "mask": step.mask.to_dict()}
-
-
-def judge_replay(facts: ReplayFacts, settings: Settings) -> list[Finding]:
-    findings: list[Finding] = []
-    for check in active_checks(settings, PIPELINE_CHECKS):
-        options = check.resolved_options(settings.thresholds)
-        findings.extend(stamp(check, hit, settings) for hit in check.run(facts, options))
-    findings.sort(key=sort_key)
-    return findings
 
 
 def run_replay(
@@ -159,7 +141,7 @@ def _replay(
     rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
 ) -> tuple[list[Finding], dict[str, Any], list[Sample]]:
     facts, samples = measure_pipeline(replay, rows, root)
-    findings = judge_replay(facts, settings)
+    findings = judge_pipeline(facts, settings)
     return findings, pipeline_section(facts, findings), samples
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from maskaudit.findings import Finding
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts
 
 
 def pipeline_section(facts: ReplayFacts, findings: Sequence[Finding]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
+from maskaudit.checks.registry import PIPELINE_CHECKS
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.replay.run import PreparedReplay, run_replay
 from maskaudit.replay.sampling import RowRef

@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from maskaudit.replay.facts import MaskSummary, ValueHistogram, ValueSummary
+
 SAMPLE_VALUES = 16384
 GRID_TOLERANCE = 1e-4
 
@@ -49,9 +51,8 @@ class Histogram:
     def merge(self, other: Histogram) -> None:
         self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
 
-    def to_dict(self) -> dict[str, list[float] | list[int]]:
-        step = (self.high - self.low) / HISTOGRAM_BINS
-        return {"edges": [_round(self.low + i * step) for i in range(HISTOGRAM_BINS + 1)], "counts": self.counts}
+    def facts(self) -> ValueHistogram:
+        return ValueHistogram(self.low, self.high, tuple(self.counts))
 
 
 def histogram_span(stats: ValueStats, spread: float = 4.0) -> tuple[float, float] | None:
@@ -133,20 +134,15 @@ class ValueStats:
         base = self.finite if of_finite else self.values
         return count / base if base else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "dtype": ",".join(sorted(self.dtypes)),
-            "mean": _round(self.mean), "std": _round(self.std),
-            "min": _round(self.minimum if self.finite else math.nan),
-            "max": _round(self.maximum if self.finite else math.nan),
-            "negative_share": _round(self.share(self.negative)),
-            "above_one_share": _round(self.share(self.above_one)),
-            "zero_share": _round(self.share(self.zero)),
-            "one_share": _round(self.share(self.one)),
-            "nan_share": _round(self.share(self.nan, of_finite=False)),
-            "inf_share": _round(self.share(self.inf, of_finite=False)),
-            "grid_share": _round(self.share(self.on_grid)),
-        }
+    def summary(self) -> ValueSummary:
+        return ValueSummary(
+            dtypes=tuple(sorted(self.dtypes)), values=self.values, finite=self.finite, mean=self.mean, std=self.std,
+            minimum=self.minimum if self.finite else math.nan, maximum=self.maximum if self.finite else math.nan,
+            negative_share=self.share(self.negative), above_one_share=self.share(self.above_one),
+            zero_share=self.share(self.zero), one_share=self.share(self.one),
+            nan_share=self.share(self.nan, of_finite=False), inf_share=self.share(self.inf, of_finite=False),
+            grid_share=self.share(self.on_grid),
+        )
 
 
 @dataclass
@@ -174,15 +170,10 @@ class MaskStats:
         self.empty += other.empty
         self.labels |= other.labels
 
-    def to_dict(self) -> dict[str, Any]:
-        shown = sorted(self.labels)
-        return {
-            "masks": self.masks,
-            "labels": [_label(v) for v in shown[:32]],
-            "label_count": len(shown),
-            "foreground_share": _round(self.foreground / self.pixels if self.pixels else 0.0),
-            "empty_share": _round(self.empty / self.masks if self.masks else 0.0),
-        }
+    def summary(self) -> MaskSummary:
+        return MaskSummary(masks=self.masks, labels=tuple(sorted(self.labels)),
+                           foreground_share=self.foreground / self.pixels if self.pixels else 0.0,
+                           empty_share=self.empty / self.masks if self.masks else 0.0)
 
 
 def count_nonzero(mask: NDArray[Any]) -> int:
@@ -207,13 +198,3 @@ def label_set(mask: NDArray[Any], limit: int = 4096) -> set[float]:
         return {float(v) for v in np.flatnonzero(counts)}
     values = np.unique(mask)
     return {float(v) for v in values[:limit]}
-
-
-def _label(value: float) -> float | int:
-    return int(value) if math.isfinite(value) and float(value).is_integer() else _round(value)
-
-
-def _round(value: float) -> float:
-    if not math.isfinite(value):
-        return value
-    return float(f"{value:.6g}")

@@ -8,13 +8,11 @@ from __future__ import annotations
 import pytest
 
 from maskaudit.checks.base import Check, Family
-from maskaudit.checks.pipeline_registry import PIPELINE_CHECKS
-from maskaudit.checks.registry import CHECKS
+from maskaudit.checks.registry import CHECKS, PIPELINE_CHECKS
 from maskaudit.data_root import DataRoot
 from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
-from maskaudit.judge import judge
-from maskaudit.replay.run import judge_replay
+from maskaudit.judge import judge, judge_pipeline
 from maskaudit.settings import Settings
 from tests.checks.cases import CASES
 from tests.checks.pipeline_cases import PIPELINE_CASES
@@ -61,6 +59,6 @@ def test_every_pipeline_check_has_a_case() -> None:
 @pytest.mark.parametrize("check", PIPELINE_CHECKS, ids=lambda c: c.name)
 def test_pipeline_check_fires_on_its_defect_and_not_on_clean_facts(check: Check) -> None:
     case = PIPELINE_CASES[check.name]()
-    findings = [f for f in judge_replay(case.defect, Settings()) if f.check == check.name]
+    findings = [f for f in judge_pipeline(case.defect, Settings()) if f.check == check.name]
     assert findings and all(f.code == check.code and f.row is None and f.transform for f in findings)
-    assert [f for f in judge_replay(case.clean, Settings()) if f.check == check.name] == []
+    assert [f for f in judge_pipeline(case.clean, Settings()) if f.check == check.name] == []

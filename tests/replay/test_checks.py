@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from maskaudit.checks.pipeline.pipeline_clips_range import pipeline_clips_range
 from maskaudit.checks.pipeline.pipeline_distribution_shift import pipeline_distribution_shift
 from maskaudit.checks.pipeline.pipeline_empties_mask import pipeline_empties_mask
 from maskaudit.checks.pipeline.pipeline_mask_interpolation import pipeline_mask_interpolation
 from maskaudit.findings import Severity
-from maskaudit.replay.run import judge_replay
+from maskaudit.judge import judge_pipeline
 from maskaudit.settings import Settings
-from tests.replay.records import ZSCORED, facts
+from tests.replay.records import ZSCORED, facts, shifted
 
 
 def test_shift_is_an_error_only_when_the_transform_always_applies() -> None:
     options = dict(pipeline_distribution_shift.options)
-    always = list(pipeline_distribution_shift.run(facts("Lambda", 1.0, mean_shift_std=0.4, std_ratio=0.6), options))
-    sometimes = list(pipeline_distribution_shift.run(facts("Lambda", 0.3, mean_shift_std=0.4, std_ratio=0.6),
+    always = list(pipeline_distribution_shift.run(facts("Lambda", 1.0, image_out=shifted(0.4, 0.6)), options))
+    sometimes = list(pipeline_distribution_shift.run(facts("Lambda", 0.3, image_out=shifted(0.4, 0.6)),
                                                      options))
     assert [h.severity for h in always] == [Severity.ERROR]
     assert [h.severity for h in sometimes] == [Severity.WARNING]
     assert always[0].transform == "0:Lambda"
-    assert not list(pipeline_distribution_shift.run(facts("Lambda", 1.0, mean_shift_std=0.2, std_ratio=0.6),
+    assert not list(pipeline_distribution_shift.run(facts("Lambda", 1.0, image_out=shifted(0.2, 0.6)),
                                                     options))
-    assert not list(pipeline_distribution_shift.run(facts("Normalize", 1.0, mean_shift_std=3.0), options))
+    assert not list(pipeline_distribution_shift.run(facts("Normalize", 1.0, image_out=shifted(3.0)), options))
 
 
 def test_empties_mask_warns_then_errors_above_a_fifth() -> None:
@@ -35,11 +37,10 @@ def test_empties_mask_warns_then_errors_above_a_fifth() -> None:
 
 def test_clip_needs_values_piled_at_the_bound() -> None:
     options = dict(pipeline_clips_range.options)
-    rescaled = {**ZSCORED, "min": 0.0, "max": 1.0, "negative_share": 0.0, "above_one_share": 0.0,
-                "zero_share": 0.0001}
-    clipped = {**rescaled, "zero_share": 0.5, "one_share": 0.16}
-    assert not list(pipeline_clips_range.run(facts("Normalize", 1.0, output=rescaled), options))
-    assert len(list(pipeline_clips_range.run(facts("Blur", 1.0, output=clipped), options))) == 1
+    rescaled = replace(ZSCORED, minimum=0.0, maximum=1.0, negative_share=0.0, above_one_share=0.0, zero_share=0.0001)
+    clipped = replace(rescaled, zero_share=0.5, one_share=0.16)
+    assert not list(pipeline_clips_range.run(facts("Normalize", 1.0, image_out=rescaled), options))
+    assert len(list(pipeline_clips_range.run(facts("Blur", 1.0, image_out=clipped), options))) == 1
 
 
 def test_configured_linear_interpolation_is_enough() -> None:
@@ -49,10 +50,11 @@ def test_configured_linear_interpolation_is_enough() -> None:
 
 
 def test_settings_override_severity_and_selection() -> None:
-    record = facts("Lambda", 0.3, mean_shift_std=0.4, std_ratio=0.6)
-    assert [f.severity for f in judge_replay(record, Settings())] == [Severity.WARNING]
+    record = facts("Lambda", 0.3, image_out=shifted(0.4, 0.6))
+    assert [f.severity for f in judge_pipeline(record, Settings())] == [Severity.WARNING]
     raised = Settings(severities={"pipeline-distribution-shift": Severity.ERROR})
-    assert [f.severity for f in judge_replay(record, raised)] == [Severity.ERROR]
-    assert judge_replay(record, Settings(ignore=frozenset({"pipeline-distribution-shift"}))) == []
+    assert [f.severity for f in judge_pipeline(record, raised)] == [Severity.ERROR]
+    assert judge_pipeline(record, Settings(ignore=frozenset({"pipeline-distribution-shift"}))) == []
     stricter = Settings(thresholds={"pipeline-distribution-shift": {"max_mean_shift": 0.5, "min_std_ratio": 0.5}})
-    assert judge_replay(record, stricter) == []
+    assert judge_pipeline(record, stricter) == []
+

@@ -1,10 +1,9 @@
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, ValueSummary, rounded
 
 
 @pipeline_check(
@@ -30,27 +29,32 @@ def pipeline_clips_range(replay: ReplayFacts, options: Options) -> Iterator[Hit]
     for facts in replay.transforms:
         if not facts.measured or not facts.float_input:
             continue
-        before, after = facts.measures["input"], facts.measures["output"]
-        low = _clipped(before, after, "negative_share", "zero_share", options["min_share"])
-        high = _clipped(before, after, "above_one_share", "one_share", options["min_share"])
+        before, after = facts.image_in, facts.image_out
+        low = _clipped(before.negative_share, after.negative_share, after.zero_share - before.zero_share,
+                       after.nan_share, options["min_share"])
+        high = _clipped(before.above_one_share, after.above_one_share, after.one_share - before.one_share,
+                        after.nan_share, options["min_share"])
         if not (low or high):
             continue
         bounds = " and ".join(part for part, hit in (("below 0", low), ("above 1", high)) if hit)
         yield Hit(
             f"{facts.label} clips float input ({facts.input_domain}) {bounds}: negative values "
-            f"{before['negative_share']:.1%} -> {after['negative_share']:.1%}, values above 1 "
-            f"{before['above_one_share']:.1%} -> {after['above_one_share']:.1%}; range "
-            f"[{before['min']:.3g}, {before['max']:.3g}] -> [{after['min']:.3g}, {after['max']:.3g}]",
+            f"{before.negative_share:.1%} -> {after.negative_share:.1%}, values above 1 "
+            f"{before.above_one_share:.1%} -> {after.above_one_share:.1%}; range "
+            f"[{before.minimum:.3g}, {before.maximum:.3g}] -> [{after.minimum:.3g}, {after.maximum:.3g}]",
             transform=facts.label,
-            details={"before": {k: before[k] for k in ("min", "max", "negative_share", "above_one_share")},
-                     "after": {k: after[k] for k in ("min", "max", "negative_share", "above_one_share")},
-                     "input_domain": facts.input_domain},
+            details={"before": _range(before), "after": _range(after), "input_domain": facts.input_domain},
         )
 
 
-def _clipped(before: Mapping[str, Any], after: Mapping[str, Any], outside: str, bound: str, minimum: float) -> bool:
-    lost = before[outside]
-    if lost < minimum or after[outside] > 0.1 * lost:
+def _clipped(outside_before: float, outside_after: float, piled: float, nan_after: float, minimum: float) -> bool:
+    """Whether the values outside a bound (a share of the input) came out pinned at it, not as NaN."""
+    lost = outside_before
+    if lost < minimum or outside_after > 0.1 * lost:
         return False
-    piled = after[bound] - before[bound]
-    return bool(piled >= 0.5 * lost and after["nan_share"] < 0.5 * lost)
+    return piled >= 0.5 * lost and nan_after < 0.5 * lost
+
+
+def _range(values: ValueSummary) -> dict[str, float]:
+    return {"min": rounded(values.minimum), "max": rounded(values.maximum),
+            "negative_share": rounded(values.negative_share), "above_one_share": rounded(values.above_one_share)}

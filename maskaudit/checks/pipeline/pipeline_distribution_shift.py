@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, rounded
 
 
 @pipeline_check(
@@ -35,22 +35,23 @@ def pipeline_distribution_shift(replay: ReplayFacts, options: Options) -> Iterat
     for facts in replay.transforms:
         if not facts.measured or facts.leaf.rescales or facts.leaf.spatial:
             continue
-        shift, ratio = facts.measures["mean_shift_std"], facts.measures["std_ratio"]
+        shift, ratio = facts.mean_shift_std, facts.std_ratio
         if shift is None or ratio is None:
             continue
         moved = abs(shift) > options["max_mean_shift"]
         scaled = not options["min_std_ratio"] <= ratio <= options["max_std_ratio"]
         if not (moved or scaled):
             continue
-        before, after = facts.measures["input"], facts.measures["output"]
+        before, after = facts.image_in, facts.image_out
         always = facts.leaf.always
         yield Hit(
             f"{facts.label} moves the mean by {shift:+.2f} input std and scales the std by {ratio:.2f}x "
-            f"(mean {before['mean']:.3g} -> {after['mean']:.3g}, std {before['std']:.3g} -> {after['std']:.3g}); "
+            f"(mean {before.mean:.3g} -> {after.mean:.3g}, std {before.std:.3g} -> {after.std:.3g}); "
             + ("it always applies" if always else f"it applies with p={facts.leaf.effective_p:.3g}"),
             transform=facts.label,
             severity=Severity.ERROR if always else Severity.WARNING,
-            details={"mean_shift_std": shift, "std_ratio": ratio, "effective_p": facts.leaf.effective_p,
-                     "before": {"mean": before["mean"], "std": before["std"]},
-                     "after": {"mean": after["mean"], "std": after["std"]}},
+            details={"mean_shift_std": rounded(shift), "std_ratio": rounded(ratio),
+                     "effective_p": facts.leaf.effective_p,
+                     "before": {"mean": rounded(before.mean), "std": rounded(before.std)},
+                     "after": {"mean": rounded(after.mean), "std": rounded(after.std)}},
         )

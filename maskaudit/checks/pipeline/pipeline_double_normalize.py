@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, rounded
 
 NORMALIZED = "z-scored"
 UNIT = "float 0-1"
@@ -38,11 +38,11 @@ def pipeline_double_normalize(replay: ReplayFacts, options: Options) -> Iterator
             reason = f"divides float input in [0,1] by max_pixel_value={max_value:g} again"
         if reason is None:
             continue
-        before, after = facts.measures["input"], facts.measures["output"]
+        before, after = facts.image_in, facts.image_out
         yield Hit(
-            f"{facts.label} {reason}: std {before['std']:.3g} -> {after['std']:.3g}, "
-            f"mean {before['mean']:.3g} -> {after['mean']:.3g}",
+            f"{facts.label} {reason}: std {before.std:.3g} -> {after.std:.3g}, "
+            f"mean {before.mean:.3g} -> {after.mean:.3g}",
             transform=facts.label,
             details={"input_domain": domain, "normalization": mode, "max_pixel_value": max_value,
-                     "std_before": before["std"], "std_after": after["std"]},
+                     "std_before": rounded(before.std), "std_after": rounded(after.std)},
         )

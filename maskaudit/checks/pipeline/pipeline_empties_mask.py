@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts
 
 
 @pipeline_check(
@@ -29,7 +29,7 @@ def pipeline_empties_mask(replay: ReplayFacts, options: Options) -> Iterator[Hit
         size), or crop around the foreground for a share of the samples.
     """
     for facts in replay.transforms:
-        nonempty, emptied = int(facts.measures["nonempty_masks"]), int(facts.measures["emptied_masks"])
+        nonempty, emptied = facts.nonempty_masks, facts.emptied_masks
         if not nonempty:
             continue
         share = emptied / nonempty

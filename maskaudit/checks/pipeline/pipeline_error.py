@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts
 
 
 @pipeline_check("P001", "pipeline-error", Severity.ERROR)
@@ -22,11 +22,10 @@ def pipeline_error(replay: ReplayFacts, options: Options) -> Iterator[Hit]:
         or replace it with one that supports this data.
     """
     for facts in replay.transforms:
-        errors, runs = int(facts.measures["errors"]), int(facts.measures["runs"])
-        if errors:
+        if facts.errors:
             yield Hit(
-                f"{facts.label} raised on {errors} of {runs} forced runs: {facts.measures['error']}",
+                f"{facts.label} raised on {facts.errors} of {facts.runs} forced runs: {facts.error}",
                 transform=facts.label,
-                details={"errors": errors, "runs": runs, "error": facts.measures["error"],
+                details={"errors": facts.errors, "runs": facts.runs, "error": facts.error,
                          "effective_p": facts.leaf.effective_p},
             )

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, shown
 
 
 @pipeline_check("P007", "pipeline-mask-interpolation", Severity.ERROR)
@@ -26,8 +26,8 @@ def pipeline_mask_interpolation(replay: ReplayFacts, options: Options) -> Iterat
         if facts.leaf.target == "image":
             continue
         configured = not facts.nearest_mask
-        new_values = list(facts.measures["new_mask_values"])
-        probe_values = list(facts.measures["probe_new_values"])
+        new_values = shown(facts.new_mask_values)
+        probe_values = shown(facts.probe_new_values)
         if not (configured or new_values or probe_values):
             continue
         parts = []

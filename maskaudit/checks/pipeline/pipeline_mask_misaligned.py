@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts
 
 
 @pipeline_check(
@@ -26,7 +26,7 @@ def pipeline_mask_misaligned(replay: ReplayFacts, options: Options) -> Iterator[
         doing the same thing), and pass the mask under the `mask` key.
     """
     for facts in replay.transforms:
-        checked, misaligned = int(facts.measures["alignment_checked"]), int(facts.measures["misaligned"])
+        checked, misaligned = facts.alignment_checked, facts.misaligned
         if not checked or not misaligned or misaligned / checked < options["min_share"]:
             continue
         yield Hit(

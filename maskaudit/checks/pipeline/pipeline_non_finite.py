@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, rounded
 
 
 @pipeline_check("P002", "pipeline-non-finite", Severity.ERROR)
@@ -24,14 +24,13 @@ def pipeline_non_finite(replay: ReplayFacts, options: Options) -> Iterator[Hit]:
     for facts in replay.transforms:
         if not facts.measured:
             continue
-        before, after = facts.measures["input"], facts.measures["output"]
-        added = (after["nan_share"] + after["inf_share"]) - (before["nan_share"] + before["inf_share"])
-        if added > 0:
+        before, after = facts.image_in, facts.image_out
+        if after.non_finite_share > before.non_finite_share:
             yield Hit(
-                f"{facts.label} produces non-finite values: {after['nan_share']:.1%} NaN, "
-                f"{after['inf_share']:.1%} Inf (input had {before['nan_share']:.1%} NaN, "
-                f"{before['negative_share']:.1%} negative)",
+                f"{facts.label} produces non-finite values: {after.nan_share:.1%} NaN, "
+                f"{after.inf_share:.1%} Inf (input had {before.nan_share:.1%} NaN, "
+                f"{before.negative_share:.1%} negative)",
                 transform=facts.label,
-                details={"nan_share": after["nan_share"], "inf_share": after["inf_share"],
-                         "input_negative_share": before["negative_share"], "input_domain": facts.input_domain},
+                details={"nan_share": rounded(after.nan_share), "inf_share": rounded(after.inf_share),
+                         "input_negative_share": rounded(before.negative_share), "input_domain": facts.input_domain},
             )

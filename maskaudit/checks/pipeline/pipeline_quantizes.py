@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from maskaudit.checks.base import Options
 from maskaudit.checks.pipeline import pipeline_check
 from maskaudit.findings import Hit, Severity
-from maskaudit.replay.record import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, rounded
 
 
 @pipeline_check(
@@ -27,14 +27,14 @@ def pipeline_quantizes(replay: ReplayFacts, options: Options) -> Iterator[Hit]:
     for facts in replay.transforms:
         if not facts.measured or not facts.float_input:
             continue
-        before, after = facts.measures["input"], facts.measures["output"]
-        as_bytes = "uint8" in str(after["dtype"]).split(",")
-        if before["grid_share"] >= 0.5 or not (as_bytes or after["grid_share"] >= options["min_grid_share"]):
+        before, after = facts.image_in, facts.image_out
+        as_bytes = "uint8" in after.dtypes
+        if before.grid_share >= 0.5 or not (as_bytes or after.grid_share >= options["min_grid_share"]):
             continue
         yield Hit(
-            f"{facts.label} returns float input on the 1/255 grid ({after['grid_share']:.1%} of values, "
-            f"input {before['grid_share']:.1%}; output dtype {after['dtype']})",
+            f"{facts.label} returns float input on the 1/255 grid ({after.grid_share:.1%} of values, "
+            f"input {before.grid_share:.1%}; output dtype {after.dtype})",
             transform=facts.label,
-            details={"grid_share_before": before["grid_share"], "grid_share_after": after["grid_share"],
-                     "dtype_after": after["dtype"]},
+            details={"grid_share_before": rounded(before.grid_share), "grid_share_after": rounded(after.grid_share),
+                     "dtype_after": after.dtype},
         )
