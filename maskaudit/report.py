@@ -12,8 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from maskaudit.checks.base import Check, Family
-from maskaudit.checks.registry import all_checks
 from maskaudit.findings import Finding, Severity
+from maskaudit.judge import active_checks
 from maskaudit.settings import FailOn, Settings
 from maskaudit.stats import SplitStats
 from maskaudit.version import SCHEMA_VERSION, __version__
@@ -129,10 +129,7 @@ def checks_ran(settings: Settings, pipeline: bool, checks: Iterable[Check] | Non
     """The checks a run with these settings evaluates, in registry order (pipeline checks only with a replay,
     annotation checks only over annotation files)."""
     chosen = []
-    for check in checks if checks is not None else all_checks():
-        keys = {check.name, check.code}
-        if (settings.select is not None and not keys & settings.select) or keys & settings.ignore:
-            continue
+    for check in active_checks(settings, checks):
         if check.family is Family.PIPELINE and not pipeline:
             continue
         if (check.family is Family.ANNOTATIONS) is not annotations:
