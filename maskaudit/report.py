@@ -14,6 +14,7 @@ from typing import Any
 from maskaudit.checks.base import Check, Family
 from maskaudit.findings import Finding, Severity
 from maskaudit.judge import active_checks
+from maskaudit.replay.section import PipelineSection
 from maskaudit.settings import FailOn, Settings
 from maskaudit.stats import SplitStats
 from maskaudit.version import SCHEMA_VERSION, __version__
@@ -237,7 +238,7 @@ class Report:
     examples_per_check: int = DEFAULT_EXAMPLES
     ran: tuple[RanCheck, ...] = ()
     fail_on: FailOn = FailOn.ERROR
-    pipeline: Mapping[str, Any] | None = None
+    pipeline: PipelineSection | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -346,7 +347,7 @@ class Report:
             "findings": [f.to_dict() for f in self.examples],
         }
         if self.pipeline is not None:
-            data["pipeline"] = dict(self.pipeline)
+            data["pipeline"] = self.pipeline.to_dict()
         if self.thumbnails:
             data["thumbnails"] = {k: dict(v) for k, v in self.thumbnails.items()}
         return data
@@ -382,7 +383,7 @@ class Report:
             examples_per_check=examples,
             ran=ran,
             fail_on=FailOn(summary.get("fail_on", FailOn.ERROR.value)),
-            pipeline=data.get("pipeline"),
+            pipeline=None if data.get("pipeline") is None else PipelineSection.from_dict(data["pipeline"]),
             outputs=data.get("outputs", {}),
             thumbnails=data.get("thumbnails", {}),
             notes=tuple(data.get("notes", ())),

@@ -1,13 +1,14 @@
 """The replay facts: what replaying the pipeline measured, as frozen records the pipeline checks read.
 
 Values are kept as measured; they are rounded only where a report shows them (``to_dict`` and the findings'
-details). Plain data: nothing here imports albumentations, OpenCV or the checks.
+details). ``from_dict`` reads back what ``to_dict`` wrote, so a report holds, and re-renders from report.json,
+the same facts. Plain data: nothing here imports albumentations, OpenCV or the checks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,21 +46,43 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if math.isfinite(part) and math.isfinite(whole) and whole > 0 else None
 
 
+def _number(value: Any) -> float:
+    """A stored value; NaN where there is none (report.json writes NaN and Inf as null)."""
+    number = math.nan if value is None else float(value)
+    return number if math.isfinite(number) else math.nan
+
+
+def _optional(value: Any) -> float | None:
+    number = _number(value)
+    return number if math.isfinite(number) else None
+
+
+def shift_and_ratio(before: ValueSummary, after: ValueSummary) -> tuple[float | None, float | None]:
+    """The mean shift in input standard deviations and the std ratio from ``before`` to ``after``; None where
+    either has no finite value or the input has no spread."""
+    if not math.isfinite(after.mean):
+        return None, None
+    return _ratio(after.mean - before.mean, before.std), _ratio(after.std, before.std)
+
+
 @dataclass(frozen=True)
 class ValueHistogram:
-    """Counts of finite values in HISTOGRAM_BINS equal bins from ``low`` to ``high`` (the end bins hold the rest)."""
+    """Counts of finite values in equal bins between ``edges``; values beyond the outer edges are in the end bins."""
 
-    low: float
-    high: float
+    edges: tuple[float, ...]
     counts: tuple[int, ...]
-
-    @property
-    def edges(self) -> tuple[float, ...]:
-        step = (self.high - self.low) / len(self.counts)
-        return tuple(self.low + i * step for i in range(len(self.counts) + 1))
 
     def to_dict(self) -> dict[str, list[float] | list[int]]:
         return {"edges": [rounded(e) for e in self.edges], "counts": list(self.counts)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ValueHistogram | None:
+        if data is None:
+            return None
+        edges, counts = tuple(float(e) for e in data["edges"]), tuple(int(c) for c in data["counts"])
+        if len(edges) != len(counts) + 1:
+            raise ValueError(f"a histogram of {len(counts)} counts has {len(edges)} edges")
+        return cls(edges, counts)
 
 
 @dataclass(frozen=True)
@@ -68,8 +91,6 @@ class ValueSummary:
     the finite values; NaN and Inf of all values)."""
 
     dtypes: tuple[str, ...] = ()
-    values: int = 0
-    finite: int = 0
     mean: float = math.nan
     std: float = math.nan
     minimum: float = math.nan
@@ -112,20 +133,40 @@ class ValueSummary:
             "grid_share": rounded(self.grid_share),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ValueSummary:
+        dtype = str(data["dtype"])
+        return cls(
+            dtypes=tuple(dtype.split(",")) if dtype else (), mean=_number(data["mean"]), std=_number(data["std"]),
+            minimum=_number(data["min"]), maximum=_number(data["max"]),
+            negative_share=_number(data["negative_share"]), above_one_share=_number(data["above_one_share"]),
+            zero_share=_number(data["zero_share"]), one_share=_number(data["one_share"]),
+            nan_share=_number(data["nan_share"]), inf_share=_number(data["inf_share"]),
+            grid_share=_number(data["grid_share"]),
+        )
+
 
 @dataclass(frozen=True)
 class MaskSummary:
-    """Mask labels pooled over many masks: the label set, the foreground share and the share of empty masks."""
+    """Mask labels pooled over many masks: how many labels, the first of them ascending, the foreground share
+    and the share of empty masks."""
 
     masks: int = 0
     labels: tuple[float, ...] = ()
+    label_count: int = 0
     foreground_share: float = 0.0
     empty_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"masks": self.masks, "labels": [_label(v) for v in self.labels[:LABELS_SHOWN]],
-                "label_count": len(self.labels), "foreground_share": rounded(self.foreground_share),
+                "label_count": self.label_count, "foreground_share": rounded(self.foreground_share),
                 "empty_share": rounded(self.empty_share)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MaskSummary:
+        return cls(masks=int(data["masks"]), labels=tuple(_number(v) for v in data["labels"]),
+                   label_count=int(data["label_count"]), foreground_share=_number(data["foreground_share"]),
+                   empty_share=_number(data["empty_share"]))
 
 
 @dataclass(frozen=True)
@@ -139,6 +180,8 @@ class TransformFacts:
     error: str | None
     image_in: ValueSummary
     image_out: ValueSummary
+    mean_shift_std: float | None = None
+    std_ratio: float | None = None
     mask_in: MaskSummary = MaskSummary()
     mask_out: MaskSummary = MaskSummary()
     nonempty_masks: int = 0
@@ -183,18 +226,6 @@ class TransformFacts:
     def nearest_mask(self) -> bool:
         return self.leaf.mask_interpolation is None or self.leaf.mask_interpolation in NEAREST
 
-    @property
-    def mean_shift_std(self) -> float | None:
-        """The output's mean minus the input's, in input standard deviations."""
-        if not self.image_out.finite:
-            return None
-        return _ratio(self.image_out.mean - self.image_in.mean, self.image_in.std)
-
-    @property
-    def std_ratio(self) -> float | None:
-        """The output's standard deviation over the input's."""
-        return _ratio(self.image_out.std, self.image_in.std) if self.image_out.finite else None
-
     def to_dict(self) -> dict[str, Any]:
         shift, ratio = self.mean_shift_std, self.std_ratio
         measures = {
@@ -213,6 +244,23 @@ class TransformFacts:
         return {**self.leaf.to_dict(), "input_domain": self.input_domain if self.measured else None,
                 "measures": measures}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TransformFacts:
+        m = data["measures"]
+        return cls(
+            leaf=Leaf.from_dict(data), runs=int(m["runs"]), errors=int(m["errors"]),
+            error=None if m["error"] is None else str(m["error"]),
+            image_in=ValueSummary.from_dict(m["input"]), image_out=ValueSummary.from_dict(m["output"]),
+            mean_shift_std=_optional(m["mean_shift_std"]), std_ratio=_optional(m["std_ratio"]),
+            mask_in=MaskSummary.from_dict(m["mask_input"]), mask_out=MaskSummary.from_dict(m["mask_output"]),
+            nonempty_masks=int(m["nonempty_masks"]), emptied_masks=int(m["emptied_masks"]),
+            new_mask_values=tuple(float(v) for v in m["new_mask_values"]), probe_runs=int(m["probe_runs"]),
+            probe_new_values=tuple(float(v) for v in m["probe_new_values"]), misaligned=int(m["misaligned"]),
+            alignment_checked=int(m["alignment_checked"]),
+            histogram_before=ValueHistogram.from_dict(m["histogram_before"]),
+            histogram_after=ValueHistogram.from_dict(m["histogram_after"]),
+        )
+
 
 @dataclass(frozen=True)
 class StepFacts:
@@ -228,6 +276,11 @@ class StepFacts:
     def to_dict(self) -> dict[str, Any]:
         return {"step": self.index, "transforms": list(self.transforms), "runs": self.runs, "errors": self.errors,
                 "image": self.image.to_dict(), "mask": self.mask.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StepFacts:
+        return cls(int(data["step"]), tuple(str(t) for t in data["transforms"]), int(data["runs"]),
+                   int(data["errors"]), ValueSummary.from_dict(data["image"]), MaskSummary.from_dict(data["mask"]))
 
 
 @dataclass(frozen=True)
@@ -247,6 +300,8 @@ class ReplayFacts:
     source_mask: MaskSummary = MaskSummary()
     final_image: ValueSummary = ValueSummary()
     final_mask: MaskSummary = MaskSummary()
+    mean_shift_std: float | None = None
+    std_ratio: float | None = None
     keys: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     rows: tuple[int, ...] = ()
@@ -254,17 +309,6 @@ class ReplayFacts:
     @property
     def domain(self) -> str:
         return self.source_image.domain if self.samples else "other"
-
-    @property
-    def mean_shift_std(self) -> float | None:
-        """The whole pipeline's output mean minus its input mean, in input standard deviations."""
-        if not math.isfinite(self.final_image.mean):
-            return None
-        return _ratio(self.final_image.mean - self.source_image.mean, self.source_image.std)
-
-    @property
-    def std_ratio(self) -> float | None:
-        return _ratio(self.final_image.std, self.source_image.std) if math.isfinite(self.final_image.mean) else None
 
     def to_dict(self) -> dict[str, Any]:
         shift, ratio = self.mean_shift_std, self.std_ratio
@@ -280,3 +324,18 @@ class ReplayFacts:
             "overall": {"mean_shift_std": None if shift is None else rounded(shift),
                         "std_ratio": None if ratio is None else rounded(ratio)},
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReplayFacts:
+        source, final, overall = data["input"], data["output"], data["overall"]
+        return cls(
+            spec=str(data["spec"]), kind=str(data["spec_kind"]), preprocess=str(data["preprocess"]),
+            samples=int(data["samples"]), repeats=int(data["repeats"]), seed=int(data["seed"]),
+            transforms=tuple(TransformFacts.from_dict(t) for t in data["transforms"]),
+            steps=tuple(StepFacts.from_dict(s) for s in data["steps"]),
+            source_image=ValueSummary.from_dict(source["image"]), source_mask=MaskSummary.from_dict(source["mask"]),
+            final_image=ValueSummary.from_dict(final["image"]), final_mask=MaskSummary.from_dict(final["mask"]),
+            mean_shift_std=_optional(overall["mean_shift_std"]), std_ratio=_optional(overall["std_ratio"]),
+            keys=tuple(str(k) for k in data["keys"]), notes=tuple(str(n) for n in data["notes"]),
+            rows=tuple(int(r) for r in data["rows"]),
+        )

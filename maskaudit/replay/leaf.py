@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,3 +52,14 @@ class Leaf:
             "args": self.args, "lambda_source": self.lambda_source, "lambda_lost": self.lambda_lost,
             "ignored_args": list(self.ignored_args), "mask_interpolation": self.mask_interpolation,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Leaf:
+        interpolation = data["mask_interpolation"]
+        return cls(
+            index=int(data["index"]), step=int(data["step"]), name=str(data["name"]), path=str(data["path"]),
+            p=float(data["p"]), effective_p=float(data["effective_p"]), target=str(data["target"]),
+            args=dict(data["args"]), lambda_source=data["lambda_source"], lambda_lost=bool(data["lambda_lost"]),
+            ignored_args=tuple(str(a) for a in data["ignored_args"]),
+            mask_interpolation=None if interpolation is None else str(interpolation),
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import math
 
+from maskaudit.replay.facts import METHOD
+from maskaudit.replay.section import PipelineSection
 from maskaudit.reporters.culprit import culprit_order
 
 
@@ -12,67 +13,59 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _num(value: Any, fmt: str = ".3g") -> str:
-    return "-" if not isinstance(value, int | float) else format(value, fmt)
+def _num(value: float | None, fmt: str = ".3g") -> str:
+    return "-" if value is None or not math.isfinite(value) else format(value, fmt)
 
 
-def _share(value: Any) -> str:
-    return "-" if not isinstance(value, int | float) else f"{value:.1%}"
+def _share(value: float) -> str:
+    return f"{value:.1%}"
 
 
-def render_pipeline(section: Mapping[str, Any]) -> list[str]:
+def render_pipeline(section: PipelineSection) -> list[str]:
     """Markdown lines for the report's pipeline section."""
+    facts = section.facts
+    image_in, image_out = facts.source_image, facts.final_image
     lines = [
         "", "## Augmentation pipeline", "",
-        f"- Pipeline: `{section.get('spec')}` ({section.get('spec_kind')}); preprocess: `{section.get('preprocess')}`",
-        f"- Input domain: **{section.get('input_domain')}**; {section.get('samples')} samples x "
-        f"{section.get('repeats')} repeats, seed {section.get('seed')}",
+        f"- Pipeline: `{facts.spec}` ({facts.kind}); preprocess: `{facts.preprocess}`",
+        f"- Input domain: **{facts.domain}**; {facts.samples} samples x {facts.repeats} repeats, seed {facts.seed}",
+        f"- Whole pipeline: mean {_num(image_in.mean)} -> {_num(image_out.mean)}, "
+        f"std {_num(image_in.std)} -> {_num(image_out.std)}, negative share "
+        f"{_share(image_in.negative_share)} -> {_share(image_out.negative_share)}, "
+        f"mean shift {_num(facts.mean_shift_std, '+.3f')} input std",
     ]
-    source, final = section.get("input") or {}, section.get("output") or {}
-    image_in, image_out = source.get("image") or {}, final.get("image") or {}
-    lines.append(
-        f"- Whole pipeline: mean {_num(image_in.get('mean'))} -> {_num(image_out.get('mean'))}, "
-        f"std {_num(image_in.get('std'))} -> {_num(image_out.get('std'))}, negative share "
-        f"{_share(image_in.get('negative_share'))} -> {_share(image_out.get('negative_share'))}, "
-        f"mean shift {_num((section.get('overall') or {}).get('mean_shift_std'), '+.3f')} input std"
-    )
-    lines += [f"- Note: {_cell(note)}" for note in section.get("notes") or []]
-    if section.get("method"):
-        lines += ["", str(section["method"])]
+    lines += [f"- Note: {_cell(note)}" for note in facts.notes]
     lines += [
+        "", METHOD,
         "", "| # | transform | effective p | findings | mean shift (std) | std ratio | negative before -> after "
         "| NaN/Inf after | on 1/255 grid | errors | masks emptied |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for entry in culprit_order(list(section.get("transforms") or [])):
-        m = entry.get("measures") or {}
-        before, after = m.get("input") or {}, m.get("output") or {}
-        found = ", ".join(f"{f['check']} ({f['severity']})" for f in entry.get("findings") or []) or "-"
-        non_finite = (after.get("nan_share") or 0) + (after.get("inf_share") or 0)
-        emptied = f"{m.get('emptied_masks', 0)}/{m.get('nonempty_masks', 0)}" if m.get("nonempty_masks") else "-"
+    for transform in culprit_order(section):
+        before, after = transform.image_in, transform.image_out
+        found = ", ".join(f"{f.check} ({f.severity.label})" for f in section.findings_of(transform)) or "-"
+        emptied = (f"{transform.emptied_masks}/{transform.nonempty_masks}" if transform.nonempty_masks else "-")
         lines.append(
-            f"| {entry['index']} | {_cell(entry['name'])} | {entry['effective_p']:.3g}"
-            f"{' (always)' if entry.get('always') else ''} | {_cell(found)} | {_num(m.get('mean_shift_std'), '+.3f')} "
-            f"| {_num(m.get('std_ratio'))} | {_share(before.get('negative_share'))} -> "
-            f"{_share(after.get('negative_share'))} | {_share(non_finite)} | {_share(after.get('grid_share'))} "
-            f"| {m.get('errors', 0)}/{m.get('runs', 0)} | {emptied} |"
+            f"| {transform.index} | {_cell(transform.name)} | {transform.effective_p:.3g}"
+            f"{' (always)' if transform.leaf.always else ''} | {_cell(found)} "
+            f"| {_num(transform.mean_shift_std, '+.3f')} | {_num(transform.std_ratio)} "
+            f"| {_share(before.negative_share)} -> {_share(after.negative_share)} | {_share(after.non_finite_share)} "
+            f"| {_share(after.grid_share)} | {transform.errors}/{transform.runs} | {emptied} |"
         )
-    for entry in section.get("transforms") or []:
-        if entry.get("lambda_source"):
-            lines += ["", f"Lambda {entry['index']} source:", "", "```python", str(entry["lambda_source"]), "```"]
-    steps = section.get("steps") or []
-    if steps:
+    for transform in facts.transforms:
+        if transform.leaf.lambda_source:
+            lines += ["", f"Lambda {transform.index} source:", "", "```python", transform.leaf.lambda_source, "```"]
+    if facts.steps:
         lines += ["", "### Step by step (real probabilities)", "",
                   "| step | transforms | mean | std | negative | NaN | masks empty | errors |",
                   "|---|---|---|---|---|---|---|---|",
-                  f"| input | - | {_num(image_in.get('mean'))} | {_num(image_in.get('std'))} | "
-                  f"{_share(image_in.get('negative_share'))} | {_share(image_in.get('nan_share'))} | "
-                  f"{_share((source.get('mask') or {}).get('empty_share'))} | - |"]
-        for step in steps:
-            image, mask = step.get("image") or {}, step.get("mask") or {}
+                  f"| input | - | {_num(image_in.mean)} | {_num(image_in.std)} | {_share(image_in.negative_share)} "
+                  f"| {_share(image_in.nan_share)} | {_share(facts.source_mask.empty_share)} | - |"]
+        for step in facts.steps:
+            image = step.image
             lines.append(
-                f"| {step['step']} | {_cell(', '.join(step.get('transforms') or []))} | {_num(image.get('mean'))} | "
-                f"{_num(image.get('std'))} | {_share(image.get('negative_share'))} | {_share(image.get('nan_share'))} "
-                f"| {_share(mask.get('empty_share'))} | {step.get('errors', 0)}/{step.get('runs', 0)} |"
+                f"| {step.index} | {_cell(', '.join(step.transforms))} | {_num(image.mean)} | {_num(image.std)} "
+                f"| {_share(image.negative_share)} | {_share(image.nan_share)} | {_share(step.mask.empty_share)} "
+                f"| {step.errors}/{step.runs} |"
             )
     return lines

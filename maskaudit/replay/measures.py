@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from maskaudit.replay.facts import StepFacts, TransformFacts
+from maskaudit.replay.facts import StepFacts, TransformFacts, shift_and_ratio
 from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.stats import Histogram, MaskStats, ValueStats
 
@@ -40,9 +40,11 @@ class LeafMeasure:
     def facts(self, leaf: Leaf) -> TransformFacts:
         """What was measured, as the pipeline checks read it."""
         before, after = self.image_in, self.image_out
+        image_in, image_out = before.summary(), after.summary()
+        shift, ratio = shift_and_ratio(image_in, image_out)
         return TransformFacts(
             leaf=leaf, runs=self.runs, errors=self.errors, error=first_message(self.messages),
-            image_in=before.summary(), image_out=after.summary(),
+            image_in=image_in, image_out=image_out, mean_shift_std=shift, std_ratio=ratio,
             mask_in=self.mask_in.summary(), mask_out=self.mask_out.summary(),
             nonempty_masks=self.nonempty_in, emptied_masks=self.emptied,
             new_mask_values=tuple(sorted(self.new_labels)), probe_runs=self.probe_runs,

@@ -17,12 +17,12 @@ from maskaudit.judge import judge_pipeline, sort_key
 from maskaudit.limits import Limits
 from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
 from maskaudit.replay.engine import Sample, run_samples
-from maskaudit.replay.facts import ReplayFacts
+from maskaudit.replay.facts import ReplayFacts, shift_and_ratio
 from maskaudit.replay.flatten import flatten
 from maskaudit.replay.leaf import Leaf
 from maskaudit.replay.preprocess import Preprocess, parse_preprocess
 from maskaudit.replay.sampling import RowRef, load_samples, stratified
-from maskaudit.replay.section import pipeline_section
+from maskaudit.replay.section import PipelineSection
 from maskaudit.replay.spec import LoadedPipeline, load_pipeline
 from maskaudit.report import checks_ran
 from maskaudit.settings import Settings
@@ -116,13 +116,15 @@ def measure_pipeline(
     notes = [*loaded.notes, *static_notes(loaded.compose, [leaf for leaf, _ in leaves]), *skipped[:20]]
     if not samples:
         notes.append("no row could be replayed: no readable image among the sampled rows")
+    source, final = result.source.summary(), result.final.summary()
+    shift, ratio = shift_and_ratio(source, final)
     facts = ReplayFacts(
         spec=loaded.spec, kind=loaded.kind, preprocess=replay.preprocess_name, samples=len(samples),
         repeats=options.repeats, seed=options.seed,
         transforms=tuple(measure.facts(leaf) for (leaf, _), measure in zip(leaves, result.leaves, strict=True)),
         steps=tuple(step.facts(i, step_names.get(i, [])) for i, step in enumerate(result.steps)),
-        source_image=result.source.summary(), source_mask=result.source_mask.summary(),
-        final_image=result.final.summary(), final_mask=result.final_mask.summary(),
+        source_image=source, source_mask=result.source_mask.summary(),
+        final_image=final, final_mask=result.final_mask.summary(), mean_shift_std=shift, std_ratio=ratio,
         keys=tuple(sorted(known_keys(loaded.compose))), notes=tuple(notes),
         rows=tuple(sample.row for sample in samples),
     )
@@ -131,7 +133,7 @@ def measure_pipeline(
 
 def run_replay(
     rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
-) -> tuple[list[Finding], dict[str, Any]]:
+) -> tuple[list[Finding], PipelineSection]:
     """Pipeline findings and the report's `pipeline` section."""
     findings, section, _ = _replay(rows, root, settings, replay)
     return findings, section
@@ -139,10 +141,10 @@ def run_replay(
 
 def _replay(
     rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
-) -> tuple[list[Finding], dict[str, Any], list[Sample]]:
+) -> tuple[list[Finding], PipelineSection, list[Sample]]:
     facts, samples = measure_pipeline(replay, rows, root)
     findings = judge_pipeline(facts, settings)
-    return findings, pipeline_section(facts, findings), samples
+    return findings, PipelineSection.of(facts, findings), samples
 
 
 def prepare_replay(

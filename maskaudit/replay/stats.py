@@ -52,7 +52,8 @@ class Histogram:
         self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
 
     def facts(self) -> ValueHistogram:
-        return ValueHistogram(self.low, self.high, tuple(self.counts))
+        step = (self.high - self.low) / HISTOGRAM_BINS
+        return ValueHistogram(tuple(self.low + i * step for i in range(HISTOGRAM_BINS + 1)), tuple(self.counts))
 
 
 def histogram_span(stats: ValueStats, spread: float = 4.0) -> tuple[float, float] | None:
@@ -136,7 +137,7 @@ class ValueStats:
 
     def summary(self) -> ValueSummary:
         return ValueSummary(
-            dtypes=tuple(sorted(self.dtypes)), values=self.values, finite=self.finite, mean=self.mean, std=self.std,
+            dtypes=tuple(sorted(self.dtypes)), mean=self.mean, std=self.std,
             minimum=self.minimum if self.finite else math.nan, maximum=self.maximum if self.finite else math.nan,
             negative_share=self.share(self.negative), above_one_share=self.share(self.above_one),
             zero_share=self.share(self.zero), one_share=self.share(self.one),
@@ -171,7 +172,7 @@ class MaskStats:
         self.labels |= other.labels
 
     def summary(self) -> MaskSummary:
-        return MaskSummary(masks=self.masks, labels=tuple(sorted(self.labels)),
+        return MaskSummary(masks=self.masks, labels=tuple(sorted(self.labels)), label_count=len(self.labels),
                            foreground_share=self.foreground / self.pixels if self.pixels else 0.0,
                            empty_share=self.empty / self.masks if self.masks else 0.0)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import Any
+
+from maskaudit.replay.facts import ValueSummary
 
 SERIES_COLOURS = ("#3b6fb6", "#e07b39", "#5aa469", "#a05195")
 BAR_HEIGHT = 16
@@ -96,18 +97,15 @@ def _short(text: str, limit: int = 20) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def _stat(stats: Mapping[str, Any], key: str) -> float | None:
-    value = stats.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
-def range_chart(rows: Sequence[tuple[str, Mapping[str, Any]]], title: str, width: int = 520) -> str:
+def range_chart(rows: Sequence[tuple[str, ValueSummary]], title: str, width: int = 520) -> str:
     """One row per distribution: a line from min to max, a box for mean +- std, a tick at the mean."""
     usable = []
     for label, stats in rows:
-        low, high, mean, std = (_stat(stats, k) for k in ("min", "max", "mean", "std"))
+        low, high, mean, std = (_finite(v) for v in (stats.minimum, stats.maximum, stats.mean, stats.std))
         if low is not None and high is not None:
             usable.append((label, low, high, mean, std))
     if not usable:

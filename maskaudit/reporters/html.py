@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from pathlib import PurePath
 from typing import Any
@@ -17,7 +17,9 @@ from typing import Any
 from maskaudit.checks.base import DOC_SECTIONS
 from maskaudit.checks.registry import find_check
 from maskaudit.findings import Finding
-from maskaudit.report import CheckTally, Histogram, Report
+from maskaudit.replay.facts import METHOD, ReplayFacts, TransformFacts
+from maskaudit.replay.section import PipelineSection
+from maskaudit.report import CheckTally, Report
 from maskaudit.reporters.charts import bar_chart, histogram_chart, range_chart
 from maskaudit.reporters.culprit import culprit_order
 
@@ -117,12 +119,6 @@ def render_overview(report: Report) -> str:
             "<th>severity</th><th>findings</th><th>new</th></tr>" + "".join(rows) + "</table></section>")
 
 
-def _histogram(data: Any) -> tuple[list[float], list[int]] | None:
-    """A replay histogram stored as {"edges": [...], "counts": [...]}, or None when it is not one."""
-    parsed = Histogram.from_dict(data)
-    return (list(parsed.edges), list(parsed.counts)) if parsed.counts else None
-
-
 def render_splits(report: Report) -> str:
     if not report.splits:
         return ""
@@ -220,61 +216,25 @@ def render_check(report: Report, tally: CheckTally) -> str:
 
 # --- augmentation replay ----------------------------------------------------------------------------------
 
-MEASURES = {
-    "mean_shift": ("mean shift (input std)", ("mean_shift_std", "mean_shift")),
-    "std_ratio": ("std ratio", ("std_ratio",)),
-    "nan_share": ("NaN share after", ("nan_share",)),
-}
+MEASURES: tuple[tuple[str, Callable[[TransformFacts], float | None]], ...] = (
+    ("mean shift (input std)", lambda t: t.mean_shift_std),
+    ("std ratio", lambda t: t.std_ratio),
+    ("NaN share after", lambda t: t.image_out.nan_share),
+)
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _measure(transform: TransformFacts, measure: Callable[[TransformFacts], float | None]) -> float | None:
+    value = measure(transform)
+    return value if value is not None and math.isfinite(value) else None
 
 
-def _transforms(pipeline: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    value = pipeline.get("transforms")
-    return [t for t in value if isinstance(t, Mapping)] if isinstance(value, list) else []
-
-
-def _transform_name(transform: Mapping[str, Any], position: int) -> str:
-    index = transform.get("index", position)
-    name = next((transform[k] for k in ("name", "transform", "class") if isinstance(transform.get(k), str)), "step")
-    return f"{index}:{name}"
-
-
-def _places(transform: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Where a transform's measures may sit: on it, under measures, or in the measured output."""
-    measures = _mapping(transform.get("measures"))
-    return [transform, measures, _mapping(measures.get("output")), _mapping(transform.get("stats"))]
-
-
-def _measure(transform: Mapping[str, Any], keys: Iterable[str]) -> float | None:
-    for place in _places(transform):
-        for key in keys:
-            value = place.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                return float(value)
-    return None
-
-
-def _scalars(mapping: Mapping[str, Any]) -> str:
-    rows = []
-    for key, value in mapping.items():
-        if isinstance(value, (str, int, float, bool)):
-            rows.append(f"<tr><th>{text(key)}</th><td>{text(value)}</td></tr>")
-    return f"<table>{''.join(rows)}</table>" if rows else ""
-
-
-def _before_after(transform: Mapping[str, Any], name: str) -> str:
-    """Before/after intensity of one transform: histograms when stored, else its min, max, mean and std."""
-    for place in [*_places(transform), _mapping(transform.get("histogram"))]:
-        first = _histogram(place.get("histogram_before") or place.get("before"))
-        second = _histogram(place.get("histogram_after") or place.get("after"))
-        if first and second:
-            return (histogram_chart(first[0], [("before", first[1])], f"Intensity before {name}")
-                    + histogram_chart(second[0], [("after", second[1])], f"Intensity after {name}"))
-    measures = _mapping(transform.get("measures"))
-    return range_chart([("before", _mapping(measures.get("input"))), ("after", _mapping(measures.get("output")))],
+def _before_after(transform: TransformFacts) -> str:
+    """Before/after intensity of one transform: its histograms when it has them, else min, max, mean and std."""
+    name, first, second = transform.label, transform.histogram_before, transform.histogram_after
+    if first is not None and second is not None:
+        return (histogram_chart(list(first.edges), [("before", list(first.counts))], f"Intensity before {name}")
+                + histogram_chart(list(second.edges), [("after", list(second.counts))], f"Intensity after {name}"))
+    return range_chart([("before", transform.image_in), ("after", transform.image_out)],
                        f"Intensity before and after {name} (min-max, mean +- std)")
 
 
@@ -294,52 +254,49 @@ def _samples(thumbnails: Mapping[str, Any]) -> str:
     return f'<h3>Samples before and after augmentation</h3><div class="thumbs">{"".join(figures)}</div>'
 
 
-def _steps(pipeline: Mapping[str, Any]) -> str:
-    steps = [s for s in pipeline.get("steps") or [] if isinstance(s, Mapping)] \
-        if isinstance(pipeline.get("steps"), list) else []
-    if not steps:
+def _steps(facts: ReplayFacts) -> str:
+    if not facts.steps:
         return ""
-    rows = [("input", _mapping(_mapping(pipeline.get("input")).get("image")))]
-    for step in steps:
-        names = step.get("transforms")
-        label = ", ".join(str(n) for n in names) if isinstance(names, list) and names else str(step.get("step", ""))
-        rows.append((f"{step.get('step', '')}: {label}", _mapping(step.get("image"))))
+    rows = [("input", facts.source_image)]
+    rows += [(f"{step.index}: {', '.join(step.transforms) or step.index}", step.image) for step in facts.steps]
     return range_chart(rows, "Image distribution step by step (min-max, mean +- std)", width=640)
 
 
-def render_pipeline(pipeline: Mapping[str, Any], thumbnails: Mapping[str, Any] | None = None) -> str:
-    """The replay section: whatever keys the replay stored; absent keys are skipped, never required."""
-    parts = ['<section id="pipeline"><h2>Augmentation replay</h2>', _scalars(pipeline)]
-    notes = pipeline.get("notes")
-    if isinstance(notes, list) and notes:
-        parts.append("<ul>" + "".join(f"<li>{text(n)}</li>" for n in notes) + "</ul>")
-    transforms = _transforms(pipeline)
+def render_pipeline(section: PipelineSection, thumbnails: Mapping[str, Any] | None = None) -> str:
+    """The replay section: what was replayed, the measures per transform, the likeliest culprit before and
+    after, the steps, and sample pictures."""
+    facts = section.facts
+    scalars = (("spec", facts.spec), ("spec_kind", facts.kind), ("preprocess", facts.preprocess),
+               ("input_domain", facts.domain), ("samples", facts.samples), ("repeats", facts.repeats),
+               ("seed", facts.seed), ("method", METHOD))
+    parts = ['<section id="pipeline"><h2>Augmentation replay</h2>',
+             "<table>" + "".join(f"<tr><th>{k}</th><td>{text(v)}</td></tr>" for k, v in scalars) + "</table>"]
+    if facts.notes:
+        parts.append("<ul>" + "".join(f"<li>{text(n)}</li>" for n in facts.notes) + "</ul>")
+    transforms = facts.transforms
     charts = []
-    for measure, (title, keys) in MEASURES.items():
-        items = [(_transform_name(t, i), v) for i, t in enumerate(transforms)
-                 if (v := _measure(t, keys)) is not None]
+    for title, measure in MEASURES:
+        items = [(t.label, v) for t in transforms if (v := _measure(t, measure)) is not None]
         charts.append(bar_chart(items, f"{title} per transform", ".3g",
-                                reference=1.0 if measure == "std_ratio" else None))
+                                reference=1.0 if title == "std ratio" else None))
     if transforms:
         rows = []
-        for index, transform in enumerate(transforms):
-            p = _measure(transform, ("effective_p", "p"))
+        for transform in transforms:
             cells = "".join(
-                f"<td class=\"num\">{'' if (v := _measure(transform, keys)) is None else format(v, '.3g')}</td>"
-                for _, keys in MEASURES.values()
+                f"<td class=\"num\">{'' if (v := _measure(transform, measure)) is None else format(v, '.3g')}</td>"
+                for _, measure in MEASURES
             )
-            rows.append(f"<tr><td>{text(_transform_name(transform, index))}</td>"
-                        f"<td class=\"num\">{'' if p is None else format(p, '.3g')}</td>{cells}</tr>")
+            rows.append(f"<tr><td>{text(transform.label)}</td>"
+                        f"<td class=\"num\">{format(transform.effective_p, '.3g')}</td>{cells}</tr>")
         parts.append("<h3>Transforms</h3><table><tr><th>transform</th><th>effective p</th>"
-                     + "".join(f"<th>{t}</th>" for t, _ in MEASURES.values()) + "</tr>" + "".join(rows) + "</table>")
+                     + "".join(f"<th>{t}</th>" for t, _ in MEASURES) + "</tr>" + "".join(rows) + "</table>")
     parts.append(f'<div class="charts">{"".join(c for c in charts if c)}</div>')
     if transforms:
-        culprit = culprit_order(transforms)[0]
-        name = _transform_name(culprit, next(i for i, t in enumerate(transforms) if t is culprit))
-        chart = _before_after(culprit, name)
+        culprit = culprit_order(section)[0]
+        chart = _before_after(culprit)
         if chart:
-            parts.append(f"<h3>Largest change: {text(name)}</h3><div class=\"charts\">{chart}</div>")
-    steps = _steps(pipeline)
+            parts.append(f"<h3>Largest change: {text(culprit.label)}</h3><div class=\"charts\">{chart}</div>")
+    steps = _steps(facts)
     if steps:
         parts.append(f'<h3>Step by step</h3><div class="charts">{steps}</div>')
     parts.append(_samples(thumbnails or {}))

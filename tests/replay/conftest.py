@@ -36,10 +36,14 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def replay(datasets: dict[str, Path]) -> Replay:
+    """A replay's findings and its section as report.json holds it."""
+
     def run(data: str, spec: str, preprocess: str = "none", settings: Settings | None = None,
             samples: int = 8, repeats: int = 4, seed: int = 0) -> tuple[list[Finding], dict[str, Any]]:
         manifest = datasets[data]
         options = ReplayOptions(spec, preprocess, samples, repeats, seed, workers=1)
-        return run_replay(refs_of(manifest), manifest.parent, settings or Settings(), PreparedReplay.of(options))
+        findings, section = run_replay(refs_of(manifest), manifest.parent, settings or Settings(),
+                                       PreparedReplay.of(options))
+        return findings, section.to_dict()
 
     return run

@@ -6,7 +6,6 @@ import os
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import albumentations as A
 import cv2
@@ -18,6 +17,7 @@ from maskaudit.replay.engine import reseed
 from maskaudit.replay.flatten import flatten
 from maskaudit.replay.probe import alignment, probe_pair
 from maskaudit.replay.run import PreparedReplay, ReplayOptions, run_replay, static_notes
+from maskaudit.replay.section import PipelineSection
 from maskaudit.settings import Settings
 from tests.replay.conftest import refs_of
 from tests.replay.dataset import pipeline
@@ -91,7 +91,7 @@ def test_replay_on_several_workers_never_forks_and_matches_one_worker(
 ) -> None:
     manifest = datasets["zscore"]
 
-    def replayed(workers: int) -> tuple[list[Finding], dict[str, Any]]:
+    def replayed(workers: int) -> tuple[list[Finding], PipelineSection]:
         options = ReplayOptions(pipeline("clip_then_gamma"), samples=6, repeats=3, seed=5, workers=workers)
         return run_replay(refs_of(manifest), manifest.parent, Settings(), PreparedReplay.of(options))
 
@@ -100,5 +100,5 @@ def test_replay_on_several_workers_never_forks_and_matches_one_worker(
 
     monkeypatch.setattr(os, "fork", no_fork)
     findings, section = replayed(2)
-    assert section["samples"] == 6 and findings
+    assert section.facts.samples == 6 and findings
     assert (findings, section) == replayed(1)

@@ -6,32 +6,34 @@ from dataclasses import replace
 from pathlib import Path
 
 from maskaudit.cli.report_command import load_report
+from maskaudit.findings import Severity
 from maskaudit.replay.markdown import render_pipeline
-from maskaudit.reporters.culprit import culprit_order, severity_rank
+from maskaudit.replay.section import PipelineSection, TransformFinding
+from maskaudit.reporters.culprit import culprit_order
 from maskaudit.reporters.html import render_html
+from tests.replay.records import replayed, shifted, transform
 
 
-def transform(index: int, name: str, shift: float, severities: list[str]) -> dict[str, object]:
-    return {"index": index, "name": name, "effective_p": 1.0,
-            "measures": {"mean_shift_std": shift, "std_ratio": 1.0,
-                         "input": {"min": -2.0, "max": 2.0, "mean": 0.0, "std": 1.0},
-                         "output": {"min": -2.0, "max": 2.0 + shift, "mean": shift, "std": 1.0}},
-            "findings": [{"check": "pipeline-distribution-shift", "severity": s} for s in severities]}
+def shift_found(*severities: Severity) -> tuple[TransformFinding, ...]:
+    return tuple(TransformFinding("pipeline-distribution-shift", "P004", s) for s in severities)
 
 
 # Two warnings and a small shift against one warning and a large shift: the count decides before the shift.
-SECTION = {"spec": "augment.yaml", "transforms": [
-    transform(0, "Flip", 5.0, ["warning"]),
-    transform(1, "Clip", 0.1, ["warning", "warning"]),
-    transform(2, "Gamma", 9.0, []),
-]}
+TRANSFORMS = (transform("Flip", 1.0, index=0, image_out=shifted(5.0)),
+              transform("Clip", 1.0, index=1, image_out=shifted(0.1)),
+              transform("Gamma", 1.0, index=2, image_out=shifted(9.0)))
+SECTION = PipelineSection(replayed(*TRANSFORMS), {"0:Flip": shift_found(Severity.WARNING),
+                                                  "1:Clip": shift_found(Severity.WARNING, Severity.WARNING)})
 
 
 def test_culprit_is_worst_then_most_findings_then_largest_shift() -> None:
-    order = culprit_order(SECTION["transforms"])  # type: ignore[arg-type]
-    assert [t["name"] for t in order] == ["Clip", "Flip", "Gamma"]
-    error = transform(3, "Crop", 0.0, ["error"])
-    assert culprit_order([*SECTION["transforms"], error])[0] is error  # type: ignore[list-item]
+    assert [t.name for t in culprit_order(SECTION)] == ["Clip", "Flip", "Gamma"]
+    error = transform("Crop", 1.0, index=3)
+    with_error = PipelineSection(replayed(*TRANSFORMS, error),
+                                 {**SECTION.findings, "3:Crop": shift_found(Severity.ERROR)})
+    assert culprit_order(with_error)[0] is error
+    unjudged = PipelineSection(replayed(*TRANSFORMS))
+    assert [t.name for t in culprit_order(unjudged)] == ["Gamma", "Flip", "Clip"]
 
 
 def test_markdown_and_html_name_the_same_culprit(demo_out: Path) -> None:
@@ -39,7 +41,3 @@ def test_markdown_and_html_name_the_same_culprit(demo_out: Path) -> None:
     assert rows[0].startswith("| 1 | Clip |")
     html = render_html(replace(load_report(demo_out / "report.json"), pipeline=SECTION))
     assert "Largest change: 1:Clip" in html
-
-
-def test_severity_rank_follows_the_severity_enum() -> None:
-    assert [severity_rank(s) for s in ("info", "warning", "error", "fatal", None, 3)] == [1, 2, 3, 0, 0, 0]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from maskaudit.cli import run
 from tests.reports.tiny_dataset import Row, make_dataset
 
@@ -41,3 +43,31 @@ def test_replay_section_has_charts_and_sample_pictures(tmp_path: Path) -> None:
     assert '<section id="pipeline">' in html and "Samples before and after augmentation" in html
     assert "mean shift (input std) per transform" in html and "std ratio per transform" in html
     assert "Largest change: 1:Lambda" in html and "Image distribution step by step" in html
+
+
+def test_a_report_with_a_replay_renders_again_from_report_json_to_the_same_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_dataset(tmp_path / "data", [Row(f"r{i}") for i in range(4)])
+    (tmp_path / "data" / "augment.py").write_text(PIPELINE)
+    out = tmp_path / "out"
+    spec = f"{tmp_path / 'data' / 'augment.py'}:build"
+    assert run(["scan", str(manifest), "--out", str(out), "--quiet", "--pipeline", spec,
+                "--replay-samples", "3", "--replay-repeats", "2", "--fail-on", "never"]) == 0
+    capsys.readouterr()
+    assert "## Augmentation pipeline" in (out / "report.md").read_text(encoding="utf-8")
+    for fmt, written in (("md", "report.md"), ("html", "report.html"), ("json", "report.json")):
+        assert run(["report", str(out / "report.json"), "--format", fmt]) == 0
+        assert capsys.readouterr().out == (out / written).read_text(encoding="utf-8"), fmt
+
+
+def test_a_malformed_pipeline_section_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = make_dataset(tmp_path / "data", [Row("a")])
+    assert run(["scan", str(manifest), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**saved, "pipeline": {"transforms": "nope"}}))
+    capsys.readouterr()
+    assert run(["report", str(bad), "--format", "md"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a maskaudit report" in err and "Traceback" not in err
