@@ -2,7 +2,8 @@
 
 Row checks run in the map, one partition at a time (``judge_rows``); the reduce (``Reduction``) merges the
 partitions' results, runs the checks across rows over their keys, decides the kept rows from every error (and
---drop), then judges the splits over the kept rows.
+--drop), then judges the splits over the kept rows. The pipeline checks judge a replay's facts
+(``judge_pipeline``), through the same selection and stamping.
 """
 
 from __future__ import annotations
