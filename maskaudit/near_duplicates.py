@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +29,7 @@ TABLE_BITS = 22
 CANDIDATE_COST = 4.0  # a candidate pair costs about this many table lookups (expand, gather, popcount)
 SEARCH_COST = 20.0  # a binary search costs about this many table lookups
 BLOCK = 1 << 20  # sorted places probed at a time
-CANDIDATE_BUDGET = 1 << 22  # candidate pairs expanded at a time
+CANDIDATE_BUDGET = 1 << 20  # candidate pairs expanded at a time
 
 
 def distances(left: NDArray[np.uint64], right: NDArray[np.uint64]) -> NDArray[np.int64]:
@@ -96,17 +97,21 @@ def _band_pairs(hashes: NDArray[np.uint64], distance: int, shift: int, width: in
     i < j (each pair once per band)."""
     count = hashes.size
     band = (hashes >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+    if width <= 32:
+        band = band.astype(np.uint32)  # half the memory and half the sorting
     order = np.argsort(band, kind="stable")
+    if count < 2**31:
+        order = order.astype(np.int32)
     values = band[order]
     del band
     ordered = hashes[order]
     table = width <= TABLE_BITS
     if table:
-        sizes = np.bincount(values.astype(np.int64), minlength=1 << width)
-        firsts = np.cumsum(sizes) - sizes
+        sizes = np.bincount(values, minlength=1 << width).astype(np.int32)
+        firsts = (np.cumsum(sizes, dtype=np.int64) - sizes).astype(np.int32)
     probes = list(_probes(width, radius))
 
-    def runs(places: NDArray[np.int64], own: NDArray[np.uint64]) -> Iterator[tuple[NDArray[np.int64],
+    def runs(places: NDArray[np.int64], own: NDArray[Any]) -> Iterator[tuple[NDArray[np.int64],
                                                                                  NDArray[np.int64],
                                                                                  NDArray[np.int64]]]:
         """(places, first partner, partner count): the rest of each place's own run, then the runs of the
@@ -117,7 +122,7 @@ def _band_pairs(hashes: NDArray[np.uint64], distance: int, shift: int, width: in
         else:
             yield places, places + 1, np.searchsorted(values, own, side="right") - places - 1
         for probe in probes:
-            wanted = own ^ np.uint64(probe)
+            wanted = own ^ own.dtype.type(probe)
             above = wanted > own  # each pair of runs once: from the lesser value
             at, wanted = places[above], wanted[above]
             if table:
@@ -132,8 +137,8 @@ def _band_pairs(hashes: NDArray[np.uint64], distance: int, shift: int, width: in
         for at, starts, counts in runs(places, values[places]):
             for entries, partners in _expand(starts, counts):
                 left = at[entries]
-                near = distances(ordered[left], ordered[partners]) <= distance
-                first, second = order[left[near]], order[partners[near]]
+                near = np.bitwise_count(ordered[left] ^ ordered[partners]) <= distance
+                first, second = order[left[near]].astype(np.int64), order[partners[near]].astype(np.int64)
                 yield np.minimum(first, second) * count + np.maximum(first, second)
 
 
