@@ -152,12 +152,12 @@ def synthetic_partition(first: int, size: int) -> Any:
     ones = np.ones(size, np.bool_)
     keys = Keys(
         row=rows, split=split, dropped=np.zeros(size, np.bool_), image_path=hashes[0], mask_path=hashes[1],
-        pair=hashes[2], group=np.zeros(size, np.uint64), image=ones, content=hashes[3], file_hash=hashes[4],
+        group=np.zeros(size, np.uint64), content=hashes[3], file_hash=hashes[4],
         phash=hashes[5], has_phash=ones, image_kind=np.zeros(size, np.int32), encoding=np.zeros(size, np.int8),
-        finite=ones, minimum=np.zeros(size), maximum=np.full(size, 255.0), mean=rng.uniform(100, 150, size),
+        minimum=np.zeros(size), maximum=np.full(size, 255.0), mean=rng.uniform(100, 150, size),
         std=rng.uniform(60, 80, size), mask_kind=np.full(size, MaskKind.LABEL_MAP, np.int8), non_empty=~empty,
         share=np.where(empty, 0.0, rng.uniform(0.01, 0.2, size)), scale=np.where(empty, 0, 1).astype(np.int8),
-        low=np.where(empty, np.inf, 1.0), high=np.where(empty, -np.inf, 1.0 + rows % 3),
+        negative=np.zeros(size, np.bool_), high=np.where(empty, -np.inf, 1.0 + rows % 3),
         only_ignore=np.zeros(size, np.bool_), undeclared=np.zeros(size, np.bool_),
     )
     masks = int((~empty).sum())

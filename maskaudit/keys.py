@@ -50,6 +50,16 @@ def hex64(digest: str) -> int:
         return hash64(digest)
 
 
+PAIR_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: distinct first digests stay distinct
+
+
+def pair_digest(first: NDArray[np.uint64], second: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """One 64-bit digest of two digests each: equal pairs give equal digests, and one sort finds them (unequal
+    pairs that collide are told apart by reading the rows back, as for any 64-bit digest)."""
+    mixed: NDArray[np.uint64] = first * PAIR_MULTIPLIER + second
+    return mixed
+
+
 @dataclass(frozen=True)
 class Keys:
     """One entry per row, in manifest order."""
@@ -59,17 +69,14 @@ class Keys:
     dropped: NDArray[np.bool_]  # dropped by a check of its own row (an error, or --drop)
     image_path: NDArray[np.uint64]
     mask_path: NDArray[np.uint64]
-    pair: NDArray[np.uint64]  # image and mask path together; 0 unless both are given
     group: NDArray[np.uint64]
-    image: NDArray[np.bool_]  # the image was measured
     content: NDArray[np.uint64]
     file_hash: NDArray[np.uint64]
     phash: NDArray[np.uint64]
     has_phash: NDArray[np.bool_]
     image_kind: NDArray[np.int32]  # index into the (dtype, channels, encoding) kinds; -1 without an image
     encoding: NDArray[np.int8]  # index into ENCODINGS; -1 without an image
-    finite: NDArray[np.bool_]  # the image has a finite pixel
-    minimum: NDArray[np.float64]
+    minimum: NDArray[np.float64]  # NaN without an image, or when the image has no finite pixel
     maximum: NDArray[np.float64]
     mean: NDArray[np.float64]
     std: NDArray[np.float64]
@@ -77,14 +84,26 @@ class Keys:
     non_empty: NDArray[np.bool_]  # a single-channel mask with foreground
     share: NDArray[np.float64]  # foreground over labelled pixels of a single-channel mask (0 when none labelled)
     scale: NDArray[np.int8]  # index into SCALES, for label maps
-    low: NDArray[np.float64]  # the least and greatest integer label of a label map (not the ignore index)
-    high: NDArray[np.float64]
+    negative: NDArray[np.bool_]  # a label map with a negative integer label (not the ignore index)
+    high: NDArray[np.float64]  # the greatest integer label of a label map (not the ignore index)
     only_ignore: NDArray[np.bool_]  # a label map holding only background and a void-like ignore index
     undeclared: NDArray[np.bool_]  # a label map holding a value outside the declared labels
 
     @property
     def size(self) -> int:
         return int(self.split.size)
+
+    @property
+    def image(self) -> NDArray[np.bool_]:
+        """The image was measured."""
+        measured: NDArray[np.bool_] = self.encoding >= 0
+        return measured
+
+    @property
+    def finite(self) -> NDArray[np.bool_]:
+        """The image has a finite pixel."""
+        finite: NDArray[np.bool_] = ~np.isnan(self.minimum)
+        return finite
 
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
@@ -96,12 +115,22 @@ class Keys:
                        image_kind=kind.astype(np.int32))
 
 
-def repeats(*columns: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+Positions = NDArray[np.int32] | NDArray[np.int64]
+
+
+def compact(indices: NDArray[np.int64]) -> Positions:
+    """Indices in 32 bits when they fit (half the memory of a table of positions over millions of rows)."""
+    if int(indices.max(initial=0)) < 2**31:
+        return indices.astype(np.int32)
+    return indices
+
+
+def repeats(*columns: NDArray[Any]) -> tuple[Positions, Positions, Positions]:
     """Entries repeating an earlier entry's values in every column: (first, later) index pairs, later ascending;
     and the index of each distinct value's first entry, in the values' sorted order. One stable sort; nothing
     else as long as the entries."""
     count = columns[0].size
-    order = np.lexsort(columns[::-1]) if len(columns) > 1 else np.argsort(columns[0], kind="stable")
+    order = compact(np.lexsort(columns[::-1]) if len(columns) > 1 else np.argsort(columns[0], kind="stable"))
     same = np.ones(max(count - 1, 0), np.bool_)
     for column in columns:
         ordered = column[order]
@@ -166,17 +195,15 @@ def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
     numbered in order of first appearance."""
     count = len(rows)
     split = np.empty(count, np.int32)
-    image_path, mask_path, pair, group = (np.zeros(count, np.uint64) for _ in range(4))
+    image_path, mask_path, group = (np.zeros(count, np.uint64) for _ in range(3))
     content, file_hash, phash = (np.zeros(count, np.uint64) for _ in range(3))
-    image, has_phash, finite, non_empty, only_ignore, undeclared, gone = (np.zeros(count, np.bool_)
-                                                                          for _ in range(7))
+    has_phash, non_empty, negative, only_ignore, undeclared, gone = (np.zeros(count, np.bool_) for _ in range(6))
     image_kind = np.full(count, -1, np.int32)
     encoding = np.full(count, -1, np.int8)
     minimum, maximum, mean, std = (np.full(count, np.nan) for _ in range(4))
     mask_kind = np.zeros(count, np.int8)
     scale = np.zeros(count, np.int8)
     share = np.full(count, np.nan)
-    low = np.full(count, np.inf)
     high = np.full(count, -np.inf)
     allowed = None if labels is None else {float(v) for v in labels} | (
         {ignore_index} if ignore_index is not None else set())
@@ -186,12 +213,9 @@ def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
         gone[i] = row.row in dropped
         image_path[i] = hash64(row.image_path)
         mask_path[i] = hash64(row.mask_path)
-        if row.image_path is not None and row.mask_path is not None:
-            pair[i] = hash64(f"{row.image_path}\x00{row.mask_path}")
         group[i] = hash64(row.group)
         facts = row.image
         if facts is not None:
-            image[i] = True
             content[i] = hex64(facts.content_hash)
             file_hash[i] = hex64(facts.file_hash)
             if facts.phash is not None:
@@ -200,7 +224,6 @@ def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
             encoding[i] = ENCODINGS.index(kind)
             image_kind[i] = kinds.setdefault((facts.dtype, facts.channels, kind.value), len(kinds))
             minimum[i], maximum[i], mean[i], std[i] = facts.minimum, facts.maximum, facts.mean, facts.std
-            finite[i] = facts.minimum == facts.minimum
         mask = row.mask
         if mask is None:
             continue
@@ -217,14 +240,14 @@ def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
         scale[i] = SCALES.index(mask_scale(mask, ignore_index))
         integers = [v for v in mask.values if v != ignore_index and v == v and not is_fractional(v)]
         if integers:
-            low[i], high[i] = min(integers), max(integers)
+            negative[i], high[i] = min(integers) < 0, max(integers)
         only_ignore[i] = (ignore_index is not None and ignore_index in mask.values
                           and all(v in (0.0, ignore_index) for v in mask.values)
                           and bool(void_values([ignore_index], mask.dtype)))
         undeclared[i] = allowed is not None and any(v not in allowed for v in mask.values)
-    return Keys(np.fromiter((r.row for r in rows), np.int64, count), split, gone, image_path, mask_path, pair,
-                group, image, content, file_hash, phash, has_phash, image_kind, encoding, finite, minimum, maximum,
-                mean, std, mask_kind, non_empty, share, scale, low, high, only_ignore, undeclared)
+    return Keys(np.fromiter((r.row for r in rows), np.int64, count), split, gone, image_path, mask_path, group,
+                content, file_hash, phash, has_phash, image_kind, encoding, minimum, maximum, mean, std, mask_kind,
+                non_empty, share, scale, negative, high, only_ignore, undeclared)
 
 
 EMPTY = build_keys([], {}, {}, None, None, frozenset(), False)

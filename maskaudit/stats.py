@@ -124,8 +124,8 @@ def kept_split_stats(keys: Keys, totals: Aggregates, kept: NDArray[np.bool_], la
         intensity: dict[str, float] = {}
         if means.size:
             intensity = {"min": float(keys.minimum[measured].min()), "max": float(keys.maximum[measured].max()),
-                         "mean": sum(means.tolist()) / means.size,
-                         "mean_std": sum(keys.std[measured].tolist()) / means.size}
+                         "mean": in_order_sum(means) / means.size,
+                         "mean_std": in_order_sum(keys.std[measured]) / means.size}
         stats[name] = SplitStats(
             rows=int(chosen.sum()), masks=int(masks.sum()), empty_masks=int((masks & ~keys.non_empty).sum()),
             label_pixels=label_pixels, images=int(images.sum()),
@@ -133,6 +133,21 @@ def kept_split_stats(keys: Keys, totals: Aggregates, kept: NDArray[np.bool_], la
             intensity=intensity, foreground_shares=keys.share[masks], image_means=means,
         )
     return stats
+
+
+SUM_CHUNK = 1 << 16
+
+
+def in_order_sum(values: NDArray[np.float64]) -> float:
+    """The sum of the values added one after another, as Python's sum adds them (numpy's sum adds pairwise, and
+    its result can differ in the last bits), a chunk at a time instead of a Python float per value."""
+    total = 0.0
+    for start in range(0, values.size, SUM_CHUNK):
+        chunk = values[start:start + SUM_CHUNK].copy()
+        chunk[0] += total
+        with np.errstate(over="ignore", invalid="ignore"):  # Python's sum overflows to inf silently
+            total = float(np.cumsum(chunk)[-1])
+    return total
 
 
 def _in_order(codes: NDArray[np.integer[Any]]) -> dict[int, int]:

@@ -24,7 +24,7 @@ def _candidates(ctx: Context, options: Options) -> NDArray[np.bool_]:
             chosen |= (keys.scale != 0) & (keys.scale != SCALES.index(dominant))
         inferred = ctx.inferred_labels
         if inferred is not None:
-            chosen |= (keys.low < 0) | (keys.high > inferred.span)
+            chosen |= keys.negative | (keys.high > inferred.span)
     found: NDArray[np.bool_] = chosen & (keys.mask_kind == MaskKind.LABEL_MAP)
     return found
 

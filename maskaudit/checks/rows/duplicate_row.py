@@ -5,7 +5,7 @@ import numpy as np
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
-from maskaudit.keys import repeats
+from maskaudit.keys import pair_digest, repeats
 
 
 @dataset_check("R004", "duplicate-row", Severity.WARNING, Family.ROWS)
@@ -23,8 +23,8 @@ def duplicate_row(ctx: Context, options: Options) -> Iterator[Hit]:
         was meant as oversampling.
     """
     keys = ctx.all_keys
-    named = np.flatnonzero((keys.image_path != 0) & (keys.pair != 0))
-    pair_first, pair_later, _ = repeats(keys.pair[named])
+    named = np.flatnonzero((keys.image_path != 0) & (keys.mask_path != 0))
+    pair_first, pair_later, _ = repeats(pair_digest(keys.image_path[named], keys.mask_path[named]))
     pair_first, pair_later = named[pair_first], named[pair_later]
     named = np.flatnonzero(keys.image_path != 0)
     image_first, image_later, _ = repeats(keys.image_path[named])

@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import connected_components
 from maskaudit.checks.base import Family, Options, dataset_check
 from maskaudit.checks.context import Context
 from maskaudit.findings import Hit, Severity
-from maskaudit.keys import Keys, first_of, repeats
+from maskaudit.keys import Keys, compact, first_of, repeats
 from maskaudit.near_duplicates import distances, near_pairs
 
 NEAR_DISTANCE = 5
@@ -130,20 +130,24 @@ def _picture_leaks(ctx: Context, keys: Keys, near: int, reported: set[int]) -> I
 def _clusters(keys: Keys, near: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The rows that share their picture with another row (equal pixels, or perceptual hashes within `near`
     bits), in row order, and a cluster number for each."""
-    pictured = np.flatnonzero(keys.image)
+    pictured = compact(np.flatnonzero(keys.image))
     left, right, _ = repeats(keys.content[pictured])
     lefts, rights = [pictured[left]], [pictured[right]]
     hashed = pictured[keys.has_phash[pictured]]
-    del pictured
+    del pictured, left, right
     if near >= 0 and hashed.size > 1:
         values = keys.phash[hashed]
         left, right, representatives = repeats(values)  # representatives: each hash's first row, hashes sorted
         lefts.append(hashed[left])
         rights.append(hashed[right])
-        a, b = near_pairs(values[representatives], near)
+        distinct = values[representatives]
+        del values, left, right
+        a, b = near_pairs(distinct, near)
+        del distinct
         lefts.append(hashed[representatives[a]])
         rights.append(hashed[representatives[b]])
-    sources, targets = np.concatenate(lefts), np.concatenate(rights)
+    sources = np.concatenate(lefts).astype(np.int64)
+    targets = np.concatenate(rights).astype(np.int64)
     joined = np.unique(np.concatenate([sources, targets]))
     if not joined.size:
         return joined, joined
