@@ -191,8 +191,11 @@ def test_a_scan_name_loads_its_cell_and_says_why_not(tmp_path: Path) -> None:
     assert elsewhere is not None and "does not exist" in elsewhere.message
 
 
-def test_datasets_loads_the_filtered_manifest(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")  # not a dependency: it brings its own pyarrow, pandas and numpy
+def test_datasets_loads_the_filtered_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only: the library never asks the Hub
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets  # the dev extra's: a training job's loader, not a dependency of maskaudit
+
     rows = defects()
     scan(write_embedded(tmp_path / "train.parquet", rows), tmp_path / "out")
     loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "filtered.parquet"), split="train",
