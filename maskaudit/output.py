@@ -360,7 +360,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
                      thumbnails={**make_thumbnails(_example_rows(run), run.report.examples,
-                                                     run.report.manifest.root, limits=run.limits),
+                                                     run.report.manifest.root, limits=run.limits,
+                                                     manifest=run.manifest),
                                  **run.replay_thumbnails})
     keep = [row not in run.dropped for row in range(run.rows)]
     relocation = None if keep_paths else Relocation.between(

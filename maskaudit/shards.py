@@ -107,6 +107,17 @@ def cut_at_header(tar: tarfile.TarFile) -> bool:
     return consumed < tar.offset + tarfile.BLOCKSIZE
 
 
+def read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, max_bytes: int) -> bytes:
+    """A member's bytes, at most one byte past ``max_bytes`` (which the loader then reports as over the limit);
+    a member cut short is a ReadError."""
+    handle = tar.extractfile(member)
+    wanted = min(member.size, max_bytes + 1)
+    data = handle.read(wanted) if handle is not None else b""
+    if len(data) != wanted:
+        raise tarfile.ReadError("unexpected end of data")
+    return data
+
+
 def detect_extensions(shards: tuple[str, ...], image: str | None, mask: str | None) -> tuple[str, str]:
     """The image and mask extensions: as given, else found among the first members of the first shard."""
     if image is not None and mask is not None:

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from maskaudit.cli import run
+from tests.replay.dataset import pipeline
 
 SHAPE = (32, 40)
 
@@ -171,3 +172,27 @@ def test_extensions_are_detected_or_given(shards: list[Path], tmp_path: Path,
 def test_a_missing_shard_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["scan", str(tmp_path / "shard-{000000..000001}.tar"), "--out", str(tmp_path / "out")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_html_report_and_the_replay_picture_shard_members(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _, report = scan(str(shards[0].parent / "shard-*.tar"), out, "--pipeline", pipeline("clip_then_gamma"),
+                     "--replay-samples", "3", "--replay-repeats", "1")
+    mismatch = report["thumbnails"]["1"]  # shape-mismatch: the image and the mask side by side
+    assert mismatch["check"] == "shape-mismatch" and mismatch["note"] is None
+    assert [p["label"] for p in mismatch["pictures"]] == ["image 32x40", "mask 16x16"]
+    assert report["thumbnails"]["4"]["note"] == "no mask path"  # b01 has no mask member
+    assert report["pipeline"]["samples"] == 3
+    replayed = [entry for key, entry in report["thumbnails"].items() if key.startswith("replay:")]
+    assert replayed and all(entry["pictures"] for entry in replayed)
+    html = (out / "report.html").read_text()
+    assert html.count('<img src="data:image/') >= len(report["thumbnails"]) + len(replayed)
+
+
+def test_the_replay_command_samples_shard_members(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = run(["replay", str(shards[0].parent / "shard-{000000..000001}.tar"), "--pipeline",
+                pipeline("clip_then_gamma"), "--replay-samples", "6", "--replay-repeats", "1", "--out", str(out),
+                "--quiet"])
+    report = json.loads((out / "replay.json").read_text())
+    assert code in (0, 1) and report["pipeline"]["samples"] == 6

@@ -13,8 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from maskaudit.cli import run
+from maskaudit.held_files import read_files
 from maskaudit.limits import Limits
-from maskaudit.loading import load, load_bytes
+from maskaudit.loading import load_bytes
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.partitions import iter_tasks
 from maskaudit.settings import Settings
@@ -180,15 +181,28 @@ def test_thumbnails_and_the_replay_load_embedded_files(tmp_path: Path) -> None:
     assert any(key.startswith("replay:") and entry["pictures"] for key, entry in report["thumbnails"].items())
 
 
-def test_a_scan_name_loads_its_cell_and_says_why_not(tmp_path: Path) -> None:
+def test_a_scan_name_reads_its_cell_and_says_why_not(tmp_path: Path) -> None:
     rows = clean_rows(5)
-    write_embedded(tmp_path / "train.parquet", rows, row_group_size=2)
-    decoded, problem = load("train.parquet[row 3].mask", tmp_path, "mask")
-    assert problem is None and decoded is not None and decoded.array.shape == (32, 48)
-    _, beyond = load("train.parquet[row 9].mask", tmp_path, "mask")
-    assert beyond is not None and "no row 9" in beyond.message
-    _, elsewhere = load("other.parquet[row 1].mask", tmp_path, "mask")  # no such manifest: an ordinary path
-    assert elsewhere is not None and "does not exist" in elsewhere.message
+    manifest = open_manifest(write_embedded(tmp_path / "train.parquet", rows, row_group_size=2))
+    names = ["train.parquet[row 3].mask", "train.parquet[row 9].mask", "other.parquet[row 1].mask",
+             "train.parquet[row 0].image"]
+    (cell, none), (_, beyond), (_, elsewhere), (image, _) = read_files(names, "mask", tmp_path, Limits(), manifest)
+    assert none is None and cell is not None and bytes(cell.data) == rows[3].mask
+    assert image is not None and bytes(image.data) == rows[0].image
+    assert beyond is not None and beyond.kind.name == "NOT_FOUND" and "no row 9" in beyond.message
+    assert elsewhere is not None and "does not exist" in elsewhere.message  # not a cell of it: an ordinary path
+
+
+def test_cells_of_a_folder_of_parts_are_read_by_their_row_across_the_parts(tmp_path: Path) -> None:
+    rows = clean_rows(6)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    write_embedded(folder / "a.parquet", rows[:4], row_group_size=3)
+    write_embedded(folder / "b.parquet", rows[4:], row_group_size=3)
+    manifest = open_manifest(folder)
+    names = [f"parts[row {row}].mask" for row in (5, 0, 3, 4)]
+    contents = read_files(names, "mask", tmp_path, Limits(), manifest)
+    assert [bytes(c.data) if c is not None else None for c, _ in contents] == [rows[n].mask for n in (5, 0, 3, 4)]
 
 
 def test_datasets_loads_the_filtered_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
