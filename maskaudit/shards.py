@@ -8,6 +8,7 @@ numbered in shard order.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import hashlib
@@ -15,7 +16,9 @@ import io
 import os
 import re
 import tarfile
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO
 
 from maskaudit import storage
@@ -27,6 +30,8 @@ IMAGE_EXTS = ("jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp")
 MASK_EXTS = ("seg.png", "mask.png", "label.png", "seg.tif", "mask.tif", "png", "tif")
 DETECT_MEMBERS = 64
 """Members of the first shard read to detect the image and mask extensions."""
+SPOOL_BYTES = 16 << 20
+"""A member copied into a new shard is held in memory up to this size, beyond it in a file beside the shard."""
 TRUNCATED = "(truncated)"
 _BRACE = re.compile(r"\{(\d+)\.\.(\d+)\}")
 
@@ -168,3 +173,90 @@ def write_filtered_keys(identities: Iterable[tuple[int, str | None]], dropped: f
     text.flush()
     text.detach()
     return kept
+
+
+def output_names(location: str) -> dict[str, str]:
+    """The shards a manifest argument names, by their names in an output set (their own file names, which the
+    filtered manifest's ``shard`` column gives too); a usage error when it names no shards or two of one name."""
+    if not is_shard_pattern(location):
+        raise UsageError(f"--write-shards writes new tar shards of a shard dataset; {location} is not tar shards "
+                         "(its filtered manifest is the filtered copy): scan without --write-shards")
+    names: dict[str, str] = {}
+    for shard in expand(location):
+        name = shard_name(shard)
+        if name in names:
+            raise UsageError(f"shards {names[name]} and {shard} share the name {name}; --write-shards writes each "
+                             "shard under its name: rename one, or scan without --write-shards")
+        names[name] = shard
+    return names
+
+
+def write_kept(shard: str, dropped: frozenset[str], target: IO[bytes], spool_folder: Path) -> int:
+    """A copy of the shard without the members of dropped keys (``shard:key`` identities): the kept members in
+    their order, with their names and header fields, their bytes copied unchanged, a member at a time; gzip when
+    the shard is. A member is copied only once it was read whole, so a shard cut short ends its copy at the last
+    whole member (the scan reported the cut). A member too big to hold in memory waits in ``spool_folder``. The
+    count of members kept; errors writing the copy are raised."""
+    name = shard_name(shard)
+    gzip = name.lower().endswith((".tar.gz", ".tgz"))
+    kept = 0
+    with (tarfile.open(fileobj=target, mode="w:gz", format=tarfile.PAX_FORMAT) if gzip
+          else tarfile.open(fileobj=target, mode="w", format=tarfile.PAX_FORMAT)) as copy:
+        for member, data in _whole_members(shard, name, dropped, spool_folder):
+            copy.addfile(member, data)
+            kept += 1
+    return kept
+
+
+class _Cut(Exception):
+    """The shard being read ended or broke before the end of its archive."""
+
+
+def _whole_members(shard: str, name: str, dropped: frozenset[str], spool_folder: Path
+                   ) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
+    """The shard's regular members of kept keys, each with its bytes read whole into a spooled file; the stream
+    ends quietly where the shard is cut short or damaged."""
+    try:
+        with _reading():
+            tar = open_stream(shard)
+        with tar:
+            for member in _reading_each(tar):
+                if not member.isfile() or f"{name}:{split_name(member.name)[0]}" in dropped:
+                    continue
+                with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+b", dir=str(spool_folder)) as spool:
+                    with _reading():
+                        source = tar.extractfile(member)
+                    while chunk := _read(source, 1 << 20):
+                        spool.write(chunk)
+                    if spool.tell() != member.size:
+                        return
+                    spool.seek(0)
+                    yield member, spool
+    except _Cut:
+        return
+
+
+@contextlib.contextmanager
+def _reading() -> Iterator[None]:
+    """Errors of reading a shard, as _Cut."""
+    try:
+        yield
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise _Cut from exc
+
+
+def _reading_each(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    members = iter(tar)
+    while True:
+        with _reading():
+            member = next(members, None)
+        if member is None:
+            return
+        yield member
+
+
+def _read(source: IO[bytes] | None, size: int) -> bytes:
+    if source is None:
+        return b""
+    with _reading():
+        return source.read(size)

@@ -196,3 +196,44 @@ def test_the_replay_command_samples_shard_members(shards: list[Path], tmp_path: 
                 "--quiet"])
     report = json.loads((out / "replay.json").read_text())
     assert code in (0, 1) and report["pipeline"]["samples"] == 6
+
+
+def test_write_shards_copies_the_kept_samples_into_new_shards(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, report = scan(str(shards[0].parent / "shard-{000000..000001}.tar"), out, "--write-shards")
+    assert code == 1 and report["outputs"]["filtered_shards"] == str(out / "*.tar")
+    kept = [tuple(line.split(",")) for line in (out / "filtered.csv").read_text().splitlines()[1:]]
+    assert 0 < len(kept) < 6
+    written: list[tuple[str, str]] = []
+    for shard in shards:
+        with tarfile.open(shard) as original, tarfile.open(out / shard.name) as copy:
+            members = copy.getmembers()
+            keys = list(dict.fromkeys(name.split(".")[0] for name in copy.getnames()))
+            written += [(shard.name, key) for key in keys]
+            expected = [m for m in original.getmembers() if m.name.split(".")[0] in keys]
+            assert [m.name for m in members] == [m.name for m in expected]  # every member of a kept key, in order
+            for new, old in zip(members, expected, strict=True):
+                assert copy.extractfile(new).read() == original.extractfile(old).read()  # type: ignore[union-attr]
+    assert written == kept
+    rescan_code, rescan = scan(str(out / "shard-*.tar"), tmp_path / "rescan")
+    assert rescan["manifest"]["rows"] == len(kept)
+    assert not [f for f in rescan["findings"] if f["severity"] == "error"] and rescan_code == 0
+
+
+def test_write_shards_of_a_cut_shard_copies_the_whole_members_before_the_cut(shards: list[Path],
+                                                                             tmp_path: Path) -> None:
+    with tarfile.open(shards[1]) as tar:
+        members = tar.getmembers()
+    shards[1].write_bytes(shards[1].read_bytes()[:members[-1].offset_data + 10])  # b02.seg.png cut short
+    out = tmp_path / "out"
+    scan(str(shards[1]), out, "--write-shards")
+    with tarfile.open(out / shards[1].name) as copy:
+        assert copy.getnames() == ["b00.jpg", "b00.json", "b00.seg.png"]  # b01 lacks its mask, b02 is cut
+
+
+def test_write_shards_of_a_manifest_that_is_not_shards_is_a_usage_error(
+        shards: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    assert run(["scan", str(write_loose(loose)), "--out", str(tmp_path / "out"), "--write-shards"]) == 2
+    assert "--write-shards" in capsys.readouterr().err and not (tmp_path / "out").exists()
