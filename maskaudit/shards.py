@@ -41,7 +41,7 @@ def is_shard_pattern(location: str) -> bool:
     lowered = location.lower()
     if lowered.endswith(SHARD_SUFFIXES):
         return True
-    return lowered.endswith(LIST_SUFFIXES) and not storage.is_remote(location) and os.path.isfile(location)
+    return lowered.endswith(LIST_SUFFIXES) and (storage.is_remote(location) or os.path.isfile(location))
 
 
 def expand(location: str) -> tuple[str, ...]:
@@ -50,8 +50,12 @@ def expand(location: str) -> tuple[str, ...]:
         shards = _listed(location)
     elif _BRACE.search(location):
         shards = _braces(location)
-    elif not storage.is_remote(location) and any(c in location for c in "*?["):
-        shards = tuple(sorted(glob.glob(location)))
+    elif any(c in location for c in "*?["):
+        if storage.is_remote(location):
+            storage.require(location)
+            shards = tuple(storage.glob(location))
+        else:
+            shards = tuple(sorted(glob.glob(location)))
         if not shards:
             raise UsageError(f"manifest {location} matches no shards; check the pattern")
     else:
@@ -80,11 +84,24 @@ def _braces(location: str) -> tuple[str, ...]:
 
 
 def _listed(location: str) -> tuple[str, ...]:
-    base = os.path.dirname(os.path.abspath(location))
-    with open(location, encoding="utf-8") as handle:
-        lines = [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+    """The shards a list file names, one a line; a relative one lies beside the list (in its prefix)."""
+    remote = storage.is_remote(location)
+    if remote:
+        storage.require(location)
+    try:
+        with storage.open_binary(location) if remote else open(location, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"shard list {location} does not exist; check the {'URL' if remote else 'path'}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"shard list {location} cannot be read ({exc}); check the file") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise UsageError(f"shard list {location} names no shards; write one shard path or URL a line")
+    if remote:
+        return tuple(line if storage.is_remote(line) else storage.join(storage.parent(location), line)
+                     for line in lines)
+    base = os.path.dirname(os.path.abspath(location))
     return tuple(line if storage.is_remote(line) or os.path.isabs(line) else os.path.join(base, line)
                  for line in lines)
 
