@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from maskaudit.api import run_audit
+from maskaudit.cache import FactsCache
 from maskaudit.cli import run
 from maskaudit.held_files import read_files
 from maskaudit.limits import Limits
@@ -19,6 +21,7 @@ from maskaudit.loading import load_bytes
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.partitions import iter_tasks
 from maskaudit.settings import Settings
+from tests.e2e.test_shards import write_shards
 from tests.embedded.dataset import (
     IMAGE,
     Row,
@@ -216,3 +219,18 @@ def test_datasets_loads_the_filtered_manifest(tmp_path: Path, monkeypatch: pytes
                                    cache_dir=str(tmp_path / "cache"))
     assert type(loaded.features["image"]).__name__ == "Image" and type(loaded.features["mask"]).__name__ == "Image"
     assert 0 < len(loaded) < len(rows) and loaded[0]["image"].size == (48, 32)
+
+
+@pytest.mark.parametrize("held", ["parquet", "shards"])
+def test_files_the_manifest_holds_are_known_by_content_to_the_cache(tmp_path: Path, held: str) -> None:
+    if held == "parquet":
+        manifest = str(write_embedded(tmp_path / "train.parquet", defects(), row_group_size=4))
+    else:
+        (tmp_path / "shards").mkdir()
+        manifest = str(write_shards(tmp_path / "shards")[0].parent / "shard-*.tar")
+    cold = run_audit(manifest, cache=FactsCache(tmp_path / "cache"), workers=1)
+    warm = run_audit(manifest, cache=FactsCache(tmp_path / "cache"), workers=1)
+    assert cold.cache is not None and warm.cache is not None
+    assert cold.cache.same_content < cold.cache.measured and warm.cache.measured == 0
+    assert warm.cache.same_content == cold.cache.files and warm.cache.unchanged == 0  # read, never indexed
+    assert [(f.check, f.row, f.path) for f in warm.findings] == [(f.check, f.row, f.path) for f in cold.findings]
