@@ -118,7 +118,14 @@ def split_name(member: str) -> tuple[str, str]:
 
 
 def open_stream(shard: str) -> tarfile.TarFile:
-    handle = storage.open_binary(shard) if storage.is_remote(shard) else open(shard, "rb")  # noqa: SIM115
+    """The shard as a tar stream; a store's own errors (no credentials, a refused request) are OSErrors, as a
+    file's are: a shard that cannot be read is a finding, never a crash."""
+    try:
+        handle = storage.open_binary(shard) if storage.is_remote(shard) else open(shard, "rb")  # noqa: SIM115
+    except OSError:
+        raise
+    except Exception as exc:
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
     return tarfile.open(fileobj=handle, mode="r|*")
 
 

@@ -33,8 +33,11 @@ def bucket(s3: Any, tmp_path: Path) -> tuple[str, list[Path]]:
 
 
 def scan(s3_endpoint: str, manifest: str, out: Path | str, *extra: str) -> int:
-    return run(["scan", manifest, "--out", str(out), "--quiet", "--no-cache", "--storage-option",
-                f"endpoint_url={s3_endpoint}", *extra])
+    """The CLI in this process; its worker processes get the endpoint and the dummy keys as storage options (a
+    fork server started earlier in the session has an environment without them)."""
+    options = [f"endpoint_url={s3_endpoint}", "key=testing", "secret=testing"]
+    return run(["scan", manifest, "--out", str(out), "--quiet", "--no-cache",
+                *(f"--storage-option={option}" for option in options), *extra])
 
 
 def report_of(out: Path) -> dict[str, Any]:
