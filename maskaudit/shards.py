@@ -30,6 +30,8 @@ IMAGE_EXTS = ("jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp")
 MASK_EXTS = ("seg.png", "mask.png", "label.png", "seg.tif", "mask.tif", "png", "tif")
 DETECT_MEMBERS = 64
 """Members of the first shard read to detect the image and mask extensions."""
+MAX_LIST_BYTES = 16 << 20
+"""The largest list file of shards read."""
 SPOOL_BYTES = 16 << 20
 """A member copied into a new shard is held in memory up to this size, beyond it in a file beside the shard."""
 TRUNCATED = "(truncated)"
@@ -90,7 +92,11 @@ def _listed(location: str) -> tuple[str, ...]:
         storage.require(location)
     try:
         with storage.open_binary(location) if remote else open(location, "rb") as handle:
-            text = handle.read().decode("utf-8")
+            content = handle.read(MAX_LIST_BYTES + 1)
+        if len(content) > MAX_LIST_BYTES:
+            raise UsageError(f"shard list {location} is over {MAX_LIST_BYTES >> 20} MiB; name the shards with a "
+                             "glob or a brace pattern")
+        text = content.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"shard list {location} does not exist; check the {'URL' if remote else 'path'}") from None
     except (OSError, ValueError) as exc:
