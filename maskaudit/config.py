@@ -65,6 +65,7 @@ class ScanConfig:
     max_file_bytes: int | None = None
     max_pixels: int | None = None
     keep_paths: bool | None = None
+    write_shards: bool | None = None
     examples: int | None = None
     cache: bool | None = None
     cache_dir: Path | None = None
@@ -289,6 +290,7 @@ TOP_LEVEL: dict[str, Callable[[_Reader, str, Any], Any]] = {
     "max_file_bytes": _Reader.size,
     "max_pixels": _Reader.size,
     "keep_paths": _Reader.flag,
+    "write_shards": _Reader.flag,
     "examples": lambda r, k, v: r.integer(k, v, 0),
     "cache": _Reader.flag,
     "cache_dir": _Reader.path,

@@ -12,15 +12,11 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import re
 import stat
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from maskaudit import storage
 from maskaudit.data_root import within
@@ -102,12 +98,7 @@ class Read:
 def load(
     path: str | None, root: os.PathLike[str] | str, role: str, limits: Limits = Limits()
 ) -> tuple[Decoded | None, Problem | None]:
-    """Decode the file a manifest path names, within the limits; exactly one of the pair is None. The name a
-    scan gives a file a parquet manifest holds (``train.parquet[row 12].mask``) loads that cell when the
-    manifest lies where the name says, relative to the root: how thumbnails and the replay reach such files."""
-    embedded = _embedded(path, root, role, limits) if path is not None and "[row " in path else None
-    if embedded is not None:
-        return embedded
+    """Decode the file a manifest path names, within the limits; exactly one of the pair is None."""
     found, problem = find(path, root, role, limits)
     if found is None:
         return None, problem
@@ -174,42 +165,6 @@ def load_bytes(data: bytes, name: str, role: str, limits: Limits = Limits()
     """load() for a file the manifest holds."""
     content, problem = read_bytes(data, name, role, limits)
     return decode(content, role, limits) if content is not None else (None, problem)
-
-
-_EMBEDDED_NAME = re.compile(r"(?P<manifest>.+\.parquet)\[row (?P<row>\d+)\]\.(?P<column>.+?)(?:\[(?P<item>\d+)\])?")
-
-
-def _embedded(path: str, root: os.PathLike[str] | str, role: str, limits: Limits
-              ) -> tuple[Decoded | None, Problem | None] | None:
-    """The file a parquet cell holds, named as a scan names it; None when the name is not such a name or no
-    such local manifest exists (then it is an ordinary path). Reads one column of one row group."""
-    match = _EMBEDDED_NAME.fullmatch(path)
-    if match is None:
-        return None
-    manifest = resolve(match["manifest"], root)
-    if storage.is_remote(manifest) or not os.path.isfile(manifest):
-        return None
-    row, column = int(match["row"]), match["column"]
-    try:
-        parquet = pq.ParquetFile(manifest)
-        first = 0
-        for group in range(parquet.num_row_groups):
-            rows = parquet.metadata.row_group(group).num_rows
-            if row < first + rows:
-                cell = parquet.read_row_group(group, columns=[column]).column(column)[row - first].as_py()
-                break
-            first += rows
-        else:
-            return None, Problem(ProblemKind.NOT_FOUND, f"{role} file {path}: the manifest has no row {row}")
-    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
-        return None, _unreadable(role, f"cannot be read from {manifest} ({type(exc).__name__}: {exc})")
-    if match["item"] is not None:
-        items = cell if isinstance(cell, list) else []
-        cell = items[int(match["item"])] if int(match["item"]) < len(items) else None
-    data = cell.get("bytes") if isinstance(cell, dict) else cell
-    if not isinstance(data, bytes):
-        return None, Problem(ProblemKind.NOT_FOUND, f"{role} file {path}: that cell holds no bytes")
-    return load_bytes(data, path, role, limits)
 
 
 Roles = Sequence[str] | str

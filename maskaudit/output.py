@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import secrets
 import shutil
@@ -28,7 +29,7 @@ from maskaudit.reporters.html import render_html
 from maskaudit.reporters.json_report import render_json
 from maskaudit.reporters.junit import render_junit
 from maskaudit.reporters.markdown import render_markdown, render_summary
-from maskaudit.shards import write_filtered_keys
+from maskaudit.shards import SHARD_SUFFIXES, output_names, write_filtered_keys, write_kept
 from maskaudit.thumbnails import make_thumbnails
 
 SCAN_FILES = {
@@ -353,14 +354,20 @@ def _identities(facts: FactsStore) -> Iterator[tuple[int, str | None]]:
         yield from zip(batch.column("row").to_pylist(), batch.column("row_id").to_pylist(), strict=True)
 
 
-def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
+def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False, write_shards: bool = False
                   ) -> tuple[Report, dict[str, Path | str]]:
     """Write every output into the staged set and commit it; the report returned (and written) lists the final
-    paths. A manifest that changed since the scan read it is a usage error and the previous set stays."""
+    paths. A manifest that changed since the scan read it is a usage error and the previous set stays. With
+    ``write_shards``, a shard dataset's kept samples are also written as new shards of the same names."""
     names = {**SCAN_FILES, "filtered_manifest": f"filtered.{run.manifest.extension}"}
+    copies = output_names(run.manifest.path) if write_shards else {}
+    if copies:
+        suffixes = {next(s for s in SHARD_SUFFIXES if name.lower().endswith(s)) for name in copies}
+        names["filtered_shards"] = f"*{suffixes.pop()}" if len(suffixes) == 1 else "*.t*"
     report = replace(run.report, outputs={key: str(output.final(name)) for key, name in names.items()},
                      thumbnails={**make_thumbnails(_example_rows(run), run.report.examples,
-                                                     run.report.manifest.root, limits=run.limits),
+                                                     run.report.manifest.root, limits=run.limits,
+                                                     manifest=run.manifest),
                                  **run.replay_thumbnails})
     keep = [row not in run.dropped for row in range(run.rows)]
     relocation = None if keep_paths else Relocation.between(
@@ -381,6 +388,12 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
     if run.facts.source != output.staged(names["facts"]):  # the scan writes them there as it goes
         _write_file(output.staged(names["facts"]), lambda stream: write_facts(run.facts, stream))
     _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
+    if copies:
+        dropped = frozenset(identity for row, identity in _identities(run.facts)
+                            if row in run.dropped and identity is not None)
+        for name, shard in copies.items():
+            staged = output.staged(name)
+            _write_file(staged, functools.partial(write_kept, shard, dropped, spool_folder=staged.parent))
     _write_text(output.staged(names["report_md"]), render_markdown(report))
     _write_text(output.staged(names["report_html"]), render_html(report))
     _write_text(output.staged(names["report_junit"]), render_junit(report))

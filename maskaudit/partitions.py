@@ -105,7 +105,8 @@ class Shard:
                         key, files = member_key, {}
                     extension = extension.lower()
                     if extension in (self.image_ext, self.mask_ext):
-                        files[extension] = (f"{name}:{member.name}", self._read(tar, member))
+                        files[extension] = (f"{name}:{member.name}",
+                                             shards.read_member(tar, member, self.limits.max_file_bytes))
                     member_name = shards.TRUNCATED
                 if shards.cut_at_header(tar):
                     raise tarfile.ReadError("unexpected end of data")
@@ -120,15 +121,6 @@ class Shard:
                 key, files = member_name, {self.image_ext: (f"{name}:{member_name}", b"")}
         if key is not None:
             yield row()
-
-    def _read(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
-        """The member's bytes, at most one byte past the file size limit (which the loader then reports)."""
-        handle = tar.extractfile(member)
-        wanted = min(member.size, self.limits.max_file_bytes + 1)
-        data = handle.read(wanted) if handle is not None else b""
-        if len(data) != wanted:
-            raise tarfile.ReadError("unexpected end of data")
-        return data
 
 
 @dataclass(frozen=True)

@@ -106,9 +106,9 @@ def measure_chunk(
         [kinds[i] for i, _ in files], [(file.full, file.info) for _, file in files], limits), strict=True)
     ) if cache is not None else {}
     for index, data in enumerate(embedded):
-        if data is not None:  # the manifest holds the file: checked like a file's bytes, never cached by path
+        if data is not None:  # the manifest holds the file: known by its content, never indexed by its name
             content, problem = read_bytes(data, paths[index] or "", roles[index], limits)
-            outcomes.append(_measure(content, kinds[index], limits, None, started) if content is not None
+            outcomes.append(_measure(content, kinds[index], limits, cache, started) if content is not None
                             else (None, problem))
             continue
         file, problem = found[index]

@@ -8,6 +8,7 @@ numbered in shard order.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import hashlib
@@ -15,7 +16,9 @@ import io
 import os
 import re
 import tarfile
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO
 
 from maskaudit import storage
@@ -27,6 +30,10 @@ IMAGE_EXTS = ("jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp")
 MASK_EXTS = ("seg.png", "mask.png", "label.png", "seg.tif", "mask.tif", "png", "tif")
 DETECT_MEMBERS = 64
 """Members of the first shard read to detect the image and mask extensions."""
+MAX_LIST_BYTES = 16 << 20
+"""The largest list file of shards read."""
+SPOOL_BYTES = 16 << 20
+"""A member copied into a new shard is held in memory up to this size, beyond it in a file beside the shard."""
 TRUNCATED = "(truncated)"
 _BRACE = re.compile(r"\{(\d+)\.\.(\d+)\}")
 
@@ -36,7 +43,7 @@ def is_shard_pattern(location: str) -> bool:
     lowered = location.lower()
     if lowered.endswith(SHARD_SUFFIXES):
         return True
-    return lowered.endswith(LIST_SUFFIXES) and not storage.is_remote(location) and os.path.isfile(location)
+    return lowered.endswith(LIST_SUFFIXES) and (storage.is_remote(location) or os.path.isfile(location))
 
 
 def expand(location: str) -> tuple[str, ...]:
@@ -45,8 +52,12 @@ def expand(location: str) -> tuple[str, ...]:
         shards = _listed(location)
     elif _BRACE.search(location):
         shards = _braces(location)
-    elif not storage.is_remote(location) and any(c in location for c in "*?["):
-        shards = tuple(sorted(glob.glob(location)))
+    elif any(c in location for c in "*?["):
+        if storage.is_remote(location):
+            storage.require(location)
+            shards = tuple(storage.glob(location))
+        else:
+            shards = tuple(sorted(glob.glob(location)))
         if not shards:
             raise UsageError(f"manifest {location} matches no shards; check the pattern")
     else:
@@ -75,11 +86,28 @@ def _braces(location: str) -> tuple[str, ...]:
 
 
 def _listed(location: str) -> tuple[str, ...]:
-    base = os.path.dirname(os.path.abspath(location))
-    with open(location, encoding="utf-8") as handle:
-        lines = [line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#")]
+    """The shards a list file names, one a line; a relative one lies beside the list (in its prefix)."""
+    remote = storage.is_remote(location)
+    if remote:
+        storage.require(location)
+    try:
+        with storage.open_binary(location) if remote else open(location, "rb") as handle:
+            content = handle.read(MAX_LIST_BYTES + 1)
+        if len(content) > MAX_LIST_BYTES:
+            raise UsageError(f"shard list {location} is over {MAX_LIST_BYTES >> 20} MiB; name the shards with a "
+                             "glob or a brace pattern")
+        text = content.decode("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"shard list {location} does not exist; check the {'URL' if remote else 'path'}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"shard list {location} cannot be read ({exc}); check the file") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise UsageError(f"shard list {location} names no shards; write one shard path or URL a line")
+    if remote:
+        return tuple(line if storage.is_remote(line) else storage.join(storage.parent(location), line)
+                     for line in lines)
+    base = os.path.dirname(os.path.abspath(location))
     return tuple(line if storage.is_remote(line) or os.path.isabs(line) else os.path.join(base, line)
                  for line in lines)
 
@@ -96,7 +124,14 @@ def split_name(member: str) -> tuple[str, str]:
 
 
 def open_stream(shard: str) -> tarfile.TarFile:
-    handle = storage.open_binary(shard) if storage.is_remote(shard) else open(shard, "rb")  # noqa: SIM115
+    """The shard as a tar stream; a store's own errors (no credentials, a refused request) are OSErrors, as a
+    file's are: a shard that cannot be read is a finding, never a crash."""
+    try:
+        handle = storage.open_binary(shard) if storage.is_remote(shard) else open(shard, "rb")  # noqa: SIM115
+    except OSError:
+        raise
+    except Exception as exc:
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
     return tarfile.open(fileobj=handle, mode="r|*")
 
 
@@ -105,6 +140,17 @@ def cut_at_header(tar: tarfile.TarFile) -> bool:
     header cut short, or no header at all, as the end."""
     consumed: int = tar.fileobj.pos  # type: ignore[attr-defined,union-attr]  # a stream's count of bytes read
     return consumed < tar.offset + tarfile.BLOCKSIZE
+
+
+def read_member(tar: tarfile.TarFile, member: tarfile.TarInfo, max_bytes: int) -> bytes:
+    """A member's bytes, at most one byte past ``max_bytes`` (which the loader then reports as over the limit);
+    a member cut short is a ReadError."""
+    handle = tar.extractfile(member)
+    wanted = min(member.size, max_bytes + 1)
+    data = handle.read(wanted) if handle is not None else b""
+    if len(data) != wanted:
+        raise tarfile.ReadError("unexpected end of data")
+    return data
 
 
 def detect_extensions(shards: tuple[str, ...], image: str | None, mask: str | None) -> tuple[str, str]:
@@ -157,3 +203,90 @@ def write_filtered_keys(identities: Iterable[tuple[int, str | None]], dropped: f
     text.flush()
     text.detach()
     return kept
+
+
+def output_names(location: str) -> dict[str, str]:
+    """The shards a manifest argument names, by their names in an output set (their own file names, which the
+    filtered manifest's ``shard`` column gives too); a usage error when it names no shards or two of one name."""
+    if not is_shard_pattern(location):
+        raise UsageError(f"--write-shards writes new tar shards of a shard dataset; {location} is not tar shards "
+                         "(its filtered manifest is the filtered copy): scan without --write-shards")
+    names: dict[str, str] = {}
+    for shard in expand(location):
+        name = shard_name(shard)
+        if name in names:
+            raise UsageError(f"shards {names[name]} and {shard} share the name {name}; --write-shards writes each "
+                             "shard under its name: rename one, or scan without --write-shards")
+        names[name] = shard
+    return names
+
+
+def write_kept(shard: str, dropped: frozenset[str], target: IO[bytes], spool_folder: Path) -> int:
+    """A copy of the shard without the members of dropped keys (``shard:key`` identities): the kept members in
+    their order, with their names and header fields, their bytes copied unchanged, a member at a time; gzip when
+    the shard is. A member is copied only once it was read whole, so a shard cut short ends its copy at the last
+    whole member (the scan reported the cut). A member too big to hold in memory waits in ``spool_folder``. The
+    count of members kept; errors writing the copy are raised."""
+    name = shard_name(shard)
+    gzip = name.lower().endswith((".tar.gz", ".tgz"))
+    kept = 0
+    with (tarfile.open(fileobj=target, mode="w:gz", format=tarfile.PAX_FORMAT) if gzip
+          else tarfile.open(fileobj=target, mode="w", format=tarfile.PAX_FORMAT)) as copy:
+        for member, data in _whole_members(shard, name, dropped, spool_folder):
+            copy.addfile(member, data)
+            kept += 1
+    return kept
+
+
+class _Cut(Exception):
+    """The shard being read ended or broke before the end of its archive."""
+
+
+def _whole_members(shard: str, name: str, dropped: frozenset[str], spool_folder: Path
+                   ) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
+    """The shard's regular members of kept keys, each with its bytes read whole into a spooled file; the stream
+    ends quietly where the shard is cut short or damaged."""
+    try:
+        with _reading():
+            tar = open_stream(shard)
+        with tar:
+            for member in _reading_each(tar):
+                if not member.isfile() or f"{name}:{split_name(member.name)[0]}" in dropped:
+                    continue
+                with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+b", dir=str(spool_folder)) as spool:
+                    with _reading():
+                        source = tar.extractfile(member)
+                    while chunk := _read(source, 1 << 20):
+                        spool.write(chunk)
+                    if spool.tell() != member.size:
+                        return
+                    spool.seek(0)
+                    yield member, spool
+    except _Cut:
+        return
+
+
+@contextlib.contextmanager
+def _reading() -> Iterator[None]:
+    """Errors of reading a shard, as _Cut."""
+    try:
+        yield
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise _Cut from exc
+
+
+def _reading_each(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    members = iter(tar)
+    while True:
+        with _reading():
+            member = next(members, None)
+        if member is None:
+            return
+        yield member
+
+
+def _read(source: IO[bytes] | None, size: int) -> bytes:
+    if source is None:
+        return b""
+    with _reading():
+        return source.read(size)

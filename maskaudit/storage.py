@@ -284,6 +284,13 @@ def listing(url: str) -> list[str]:
     return sorted(f"{protocol}://{path}" if scheme(path) is None else path for path in found)
 
 
+def glob(pattern: str) -> list[str]:
+    """The objects a URL with wildcards (``*``, ``?``, ``[...]``) names, as URLs, sorted."""
+    protocol = scheme(pattern)
+    found = filesystem(pattern).glob(pattern)
+    return sorted(f"{protocol}://{path}" if scheme(path) is None else path for path in found)
+
+
 def exists(url: str) -> bool:
     return bool(filesystem(url).exists(url))
 

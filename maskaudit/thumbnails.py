@@ -16,10 +16,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from maskaudit.decode import Decoded
-from maskaudit.facts import ProblemKind, RowFacts
+from maskaudit.facts import Problem, ProblemKind, RowFacts
 from maskaudit.findings import Finding
+from maskaudit.held_files import read_files
 from maskaudit.limits import Limits
-from maskaudit.loading import load
+from maskaudit.loading import Read, decode
+from maskaudit.manifest import Manifest
 from maskaudit.native_stderr import native_stderr_silenced
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 THUMB_SIZE = 96
 PER_CHECK = 3
 MAX_ROWS = 48
+THUMB_CHUNK = 8
+"""Flagged rows whose files are read together: at most this many rows' files are held (encoded) at once."""
 REPLAY_SAMPLES = 4
 # Label colours for the overlay (RGB), picked by label value.
 PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240))
@@ -137,8 +141,10 @@ def mask_picture(labels: NDArray[np.int32]) -> NDArray[np.uint8]:
     return picture
 
 
-def _load(path: str | None, root: Path | str, role: str, limits: Limits) -> tuple[NDArray[Any] | None, str | None]:
-    decoded, problem = load(path, root, role, limits)
+def _plane(outcome: tuple[Read | None, Problem | None], role: str, limits: Limits
+           ) -> tuple[NDArray[Any] | None, str | None]:
+    content, problem = outcome
+    decoded, problem = decode(content, role, limits) if content is not None else (None, problem)
     if decoded is None:  # the finding says why; the note only says which picture is missing
         kind = problem.kind if problem is not None else ProblemKind.MISSING_PATH
         return None, {ProblemKind.MISSING_PATH: f"no {role} path", ProblemKind.NOT_FOUND: f"{role} file not found",
@@ -149,12 +155,12 @@ def _load(path: str | None, root: Path | str, role: str, limits: Limits) -> tupl
         return None, f"{role} unreadable ({type(exc).__name__})"
 
 
-def row_thumbnail(row: RowFacts, check: str, root: Path | str, limits: Limits = Limits()) -> dict[str, Any]:
-    """Pictures for one flagged row: overlay, both sides of a mismatch, or the image of an empty mask."""
-    image, image_note = _load(row.image_path, root, "image", limits)
-    mask, mask_note = (None, None) if check in IMAGE_ONLY else _load(row.mask_path, root, "mask", limits)
+def row_thumbnail(image: NDArray[Any] | None, mask: NDArray[Any] | None, check: str, notes: Sequence[str | None]
+                  ) -> dict[str, Any]:
+    """Pictures for one flagged row: overlay, both sides of a mismatch, or the image of an empty mask; ``notes``
+    say which pictures are missing."""
     pictures: list[dict[str, str]] = []
-    notes = [n for n in (image_note, mask_note) if n]
+    said = [n for n in notes if n]
     try:
         rgb = to_rgb(shrink(image)) if image is not None else None
         labels = label_map(shrink(mask, nearest=True)) if mask is not None else None
@@ -168,8 +174,8 @@ def row_thumbnail(row: RowFacts, check: str, root: Path | str, limits: Limits = 
                 size = "x".join(str(s) for s in mask.shape[:2]) if mask is not None else ""
                 pictures.append({"label": f"mask {size}".strip(), "src": data_uri(mask_picture(labels), "png")})
     except Exception as exc:  # odd arrays (zero-sized, exotic dtypes) lose their picture, nothing else
-        pictures, notes = [], [*notes, f"picture failed ({type(exc).__name__})"]
-    return {"pictures": pictures, "note": "; ".join(notes) or None}
+        pictures, said = [], [*said, f"picture failed ({type(exc).__name__})"]
+    return {"pictures": pictures, "note": "; ".join(said) or None}
 
 
 def flagged_rows(findings: Iterable[Finding], per_check: int = PER_CHECK) -> dict[int, str]:
@@ -214,13 +220,23 @@ def replay_thumbnails(compose: Any, samples: Sequence[Sample], seed: int,
 
 
 def make_thumbnails(facts: Sequence[RowFacts], findings: Sequence[Finding], root: Path | str,
-                    per_check: int = PER_CHECK, limits: Limits = Limits()) -> dict[str, dict[str, Any]]:
-    """Thumbnails of flagged rows, keyed by row number (as text, as JSON keys are)."""
+                    per_check: int = PER_CHECK, limits: Limits = Limits(), manifest: Manifest | None = None
+                    ) -> dict[str, dict[str, Any]]:
+    """Thumbnails of flagged rows, keyed by row number (as text, as JSON keys are). The files are read as the
+    scan named them: with the manifest, members of its shards and cells of its parquet are read from it."""
     by_row = {row.row: row for row in facts}
+    chosen = [(by_row[number], check) for number, check in flagged_rows(findings, per_check).items()
+              if number in by_row]
     thumbs: dict[str, dict[str, Any]] = {}
     with native_stderr_silenced():
-        for row_number, check in flagged_rows(findings, per_check).items():
-            row = by_row.get(row_number)
-            if row is not None:
-                thumbs[str(row_number)] = {"check": check, **row_thumbnail(row, check, root, limits)}
+        for start in range(0, len(chosen), THUMB_CHUNK):
+            chunk = chosen[start:start + THUMB_CHUNK]
+            paths = [row.image_path for row, _ in chunk] + [
+                None if check in IMAGE_ONLY else row.mask_path for row, check in chunk]
+            contents = read_files(paths, ["image"] * len(chunk) + ["mask"] * len(chunk), root, limits, manifest)
+            for position, (row, check) in enumerate(chunk):
+                image, image_note = _plane(contents[position], "image", limits)
+                mask, mask_note = (None, None) if check in IMAGE_ONLY else _plane(
+                    contents[len(chunk) + position], "mask", limits)
+                thumbs[str(row.row)] = {"check": check, **row_thumbnail(image, mask, check, (image_note, mask_note))}
     return thumbs

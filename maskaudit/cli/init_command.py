@@ -54,6 +54,8 @@ def starter_config(checks: tuple[Check, ...] | None = None) -> str:
         f"# max_pixels = {DEFAULT_MAX_PIXELS}",
         "# Write the filtered manifest's paths verbatim instead of relative to the output folder.",
         "# keep_paths = false",
+        "# Tar shards: also write new shards without the dropped samples beside the filtered manifest.",
+        "# write_shards = false",
         "# Findings per check that report.json holds; findings.parquet holds them all.",
         f"# examples = {DEFAULT_EXAMPLES}",
         "",

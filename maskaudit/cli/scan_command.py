@@ -30,6 +30,7 @@ from maskaudit.output import (
 from maskaudit.report import DEFAULT_EXAMPLES
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import FailOn, Settings, check_mask_value, parse_labels
+from maskaudit.shards import output_names
 from maskaudit.storage import configure, is_remote, parse_options
 
 
@@ -100,6 +101,8 @@ def scan(
     seed: opt.Seed = None,
     keep_paths: bool = typer.Option(False, "--keep-paths",
                                     help="write the filtered manifest's paths verbatim, not relative to --out"),
+    write_shards: bool = typer.Option(False, "--write-shards",
+                                      help="tar shards: also write new shards without the dropped samples to --out"),
     examples: int | None = typer.Option(
         None, "--examples", min=0,
         help=f"findings per check that report.json holds (default {DEFAULT_EXAMPLES:,}); "
@@ -124,7 +127,8 @@ def scan(
         severities=opt.parse_severities(severity),
         max_file_bytes=opt.parse_size_option("--max-file-bytes", max_file_bytes),
         max_pixels=opt.parse_size_option("--max-pixels", max_pixels),
-        keep_paths=True if keep_paths else None, examples=examples, cache=False if no_cache else None,
+        keep_paths=True if keep_paths else None, write_shards=True if write_shards else None,
+        examples=examples, cache=False if no_cache else None,
         cache_dir=cache_dir, storage_options=parse_options(storage_option or []) or None,
         io_concurrency=io_concurrency, engine=engine, scheduler=scheduler,
     )
@@ -154,6 +158,8 @@ def scan(
         replay = replay_run.prepare_replay(config.pipeline, config.preprocess, config.replay_samples,
                                            config.replay_repeats, config.seed, config.workers,
                                            config.limits())
+    if config.write_shards:
+        output_names(manifest)
     out_dir = out if out is not None else default_out_dir(manifest)
     output = click.get_current_context().with_resource(prepare_output(out_dir, manifest))
     try:
@@ -177,7 +183,8 @@ def scan(
         findings = apply_baseline(run.findings, accepted)
         run = replace(run, findings=findings, report=run.report.with_findings(findings))
     try:
-        report, paths = write_outputs(run, output, keep_paths=bool(config.keep_paths))
+        report, paths = write_outputs(run, output, keep_paths=bool(config.keep_paths),
+                                      write_shards=bool(config.write_shards))
     except OSError as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another --out") from None
     append_step_summary(report)

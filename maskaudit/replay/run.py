@@ -15,6 +15,7 @@ from maskaudit.facts import RowFacts
 from maskaudit.findings import Finding
 from maskaudit.judge import judge_pipeline, sort_key
 from maskaudit.limits import Limits
+from maskaudit.manifest import Manifest
 from maskaudit.replay.cli_help import DEFAULT_PREPROCESS, DEFAULT_REPEATS, DEFAULT_SAMPLES, DEFAULT_SEED
 from maskaudit.replay.engine import Sample, run_samples
 from maskaudit.replay.facts import ReplayFacts, shift_and_ratio
@@ -99,13 +100,13 @@ class PreparedReplay:
 
 
 def measure_pipeline(
-    replay: PreparedReplay, rows: Sequence[RowRef], root: Path
+    replay: PreparedReplay, rows: Sequence[RowRef], root: Path | str, manifest: Manifest | None = None
 ) -> tuple[ReplayFacts, list[Sample]]:
     """The replay facts of a pipeline on sampled rows (measurements only, no judgement), and the samples
-    it decoded, in row order."""
+    it decoded, in row order; with the manifest, the files it holds are read from it."""
     options, loaded = replay.options, replay.loaded
     refs = stratified(rows, options.samples, options.seed)
-    samples, skipped = load_samples(refs, root, replay.preprocess, options.limits)
+    samples, skipped = load_samples(refs, root, replay.preprocess, options.limits, manifest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         leaves = flatten(loaded.compose, loaded.lost_lambdas)
@@ -132,17 +133,19 @@ def measure_pipeline(
 
 
 def run_replay(
-    rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
+    rows: Sequence[RowRef], root: Path | str, settings: Settings, replay: PreparedReplay,
+    manifest: Manifest | None = None,
 ) -> tuple[list[Finding], PipelineSection]:
     """Pipeline findings and the report's `pipeline` section."""
-    findings, section, _ = _replay(rows, root, settings, replay)
+    findings, section, _ = _replay(rows, root, settings, replay, manifest)
     return findings, section
 
 
 def _replay(
-    rows: Sequence[RowRef], root: Path, settings: Settings, replay: PreparedReplay
+    rows: Sequence[RowRef], root: Path | str, settings: Settings, replay: PreparedReplay,
+    manifest: Manifest | None = None,
 ) -> tuple[list[Finding], PipelineSection, list[Sample]]:
-    facts, samples = measure_pipeline(replay, rows, root)
+    facts, samples = measure_pipeline(replay, rows, root, manifest)
     findings = judge_pipeline(facts, settings)
     return findings, PipelineSection.of(facts, findings), samples
 
@@ -178,7 +181,7 @@ def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> A
             if ok and row not in run.dropped:
                 rows.append(RowRef(row, split, image_path, mask_path))
                 identities[row] = RowFacts(row, image_path, mask_path, row_id=row_id).identity
-    findings, section, samples = _replay(rows, Path(run.report.manifest.root), settings, replay)
+    findings, section, samples = _replay(rows, run.report.manifest.root, settings, replay, run.manifest)
     merged = tuple(sorted((*run.findings, *findings), key=sort_key))
     report = replace(run.report, pipeline=section, ran=checks_ran(settings, pipeline=True))
     return replace(run, findings=merged, report=report.with_findings(merged),

@@ -10,8 +10,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from maskaudit.facts import Problem
+from maskaudit.held_files import read_files
 from maskaudit.limits import Limits
-from maskaudit.loading import load
+from maskaudit.loading import Read, decode
+from maskaudit.manifest import Manifest
 from maskaudit.measure import layout
 from maskaudit.native_stderr import native_stderr_silenced
 from maskaudit.replay.engine import Sample
@@ -62,8 +65,13 @@ class NotReplayed(Exception):
     """A sampled file that cannot be replayed; the message says why."""
 
 
-def _load(path: str, root: Path, role: str, limits: Limits) -> NDArray[Any]:
-    decoded, problem = load(path, root, role, limits)
+SAMPLE_CHUNK = 8
+"""Sampled rows whose files are read together: at most this many rows' files are held (encoded) at once."""
+
+
+def _array(outcome: tuple[Read | None, Problem | None], role: str, limits: Limits) -> NDArray[Any]:
+    content, problem = outcome
+    decoded, problem = decode(content, role, limits) if content is not None else (None, problem)
     if decoded is None:
         raise NotReplayed(problem.message if problem is not None else f"no {role}")
     array, _spatial, channels = layout(decoded)
@@ -75,36 +83,44 @@ def _load(path: str, root: Path, role: str, limits: Limits) -> NDArray[Any]:
 
 
 def load_samples(
-    refs: Sequence[RowRef], root: Path, preprocess: Preprocess, limits: Limits = Limits()
+    refs: Sequence[RowRef], root: Path | str, preprocess: Preprocess, limits: Limits = Limits(),
+    manifest: Manifest | None = None,
 ) -> tuple[list[Sample], list[str]]:
-    """Decoded samples, and one note per row that could not be used."""
+    """Decoded samples, and one note per row that could not be used. The files are read as the scan named them:
+    with the manifest, members of its shards and cells of its parquet are read from it."""
     with native_stderr_silenced():
-        return _load_samples(refs, root, preprocess, limits)
+        samples: list[Sample] = []
+        skipped: list[str] = []
+        for start in range(0, len(refs), SAMPLE_CHUNK):
+            chunk = refs[start:start + SAMPLE_CHUNK]
+            contents = read_files([r.image_path for r in chunk] + [r.mask_path for r in chunk],
+                                  ["image"] * len(chunk) + ["mask"] * len(chunk), root, limits, manifest)
+            for position, ref in enumerate(chunk):
+                sample = _sample(ref, contents[position], contents[len(chunk) + position], preprocess, limits,
+                                 skipped)
+                if sample is not None:
+                    samples.append(sample)
+        return samples, skipped
 
 
-def _load_samples(
-    refs: Sequence[RowRef], root: Path, preprocess: Preprocess, limits: Limits
-) -> tuple[list[Sample], list[str]]:
-    samples: list[Sample] = []
-    skipped: list[str] = []
-    for ref in refs:
-        assert ref.image_path is not None
+def _sample(ref: RowRef, image_file: tuple[Read | None, Problem | None], mask_file: tuple[Read | None, Problem | None],
+            preprocess: Preprocess, limits: Limits, skipped: list[str]) -> Sample | None:
+    assert ref.image_path is not None
+    try:
+        image = preprocess(_array(image_file, "image", limits))
+    except NotReplayed as exc:
+        skipped.append(f"row {ref.row}: image not replayed ({exc})")
+        return None
+    mask = None
+    if ref.mask_path:
         try:
-            image = preprocess(_load(ref.image_path, root, "image", limits))
+            mask = _mask_plane(_array(mask_file, "mask", limits))
         except NotReplayed as exc:
-            skipped.append(f"row {ref.row}: image not replayed ({exc})")
-            continue
-        mask = None
-        if ref.mask_path:
-            try:
-                mask = _mask_plane(_load(ref.mask_path, root, "mask", limits))
-            except NotReplayed as exc:
-                skipped.append(f"row {ref.row}: mask not replayed ({exc})")
-            if mask is not None and mask.shape[:2] != image.shape[:2]:
-                skipped.append(f"row {ref.row}: mask shape {mask.shape} differs from image; replayed without it")
-                mask = None
-        samples.append(Sample(ref.row, ref.split, image, mask))
-    return samples, skipped
+            skipped.append(f"row {ref.row}: mask not replayed ({exc})")
+        if mask is not None and mask.shape[:2] != image.shape[:2]:
+            skipped.append(f"row {ref.row}: mask shape {mask.shape} differs from image; replayed without it")
+            mask = None
+    return Sample(ref.row, ref.split, image, mask)
 
 
 def _mask_plane(mask: NDArray[Any]) -> NDArray[Any] | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from maskaudit.checks.registry import PIPELINE_CHECKS
 from maskaudit.manifest import detect_columns, open_manifest
+from maskaudit.partitions import Shard
 from maskaudit.replay.run import PreparedReplay, run_replay
 from maskaudit.replay.sampling import RowRef
 from maskaudit.report import ManifestInfo, Report, checks_ran
@@ -21,8 +22,11 @@ def replay_manifest(
     manifest = open_manifest(manifest_path)
     chosen = detect_columns(manifest, columns or {})
     base = root if root is not None else (manifest_path if manifest_path.is_dir() else manifest_path.parent)
-    refs = [RowRef(spec.row, spec.split, spec.image_path, spec.mask_path) for spec in iter_specs(manifest, chosen)]
-    findings, section = run_replay(refs, base, settings, replay)
+    specs = iter_specs(manifest, chosen) if manifest.kind != "shards" else (
+        spec for location in manifest.parts
+        for spec in Shard(location, chosen.image, chosen.mask, replay.options.limits).specs())
+    refs = [RowRef(row, spec.split, spec.image_path, spec.mask_path) for row, spec in enumerate(specs)]
+    findings, section = run_replay(refs, base, settings, replay, manifest)
     return Report(
         manifest=ManifestInfo(
             path=str(manifest_path), format=manifest.kind, rows=len(refs), content_hash=manifest.content_hash(),

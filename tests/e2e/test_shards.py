@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from maskaudit.cli import run
+from tests.replay.dataset import pipeline
 
 SHAPE = (32, 40)
 
@@ -171,3 +172,68 @@ def test_extensions_are_detected_or_given(shards: list[Path], tmp_path: Path,
 def test_a_missing_shard_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["scan", str(tmp_path / "shard-{000000..000001}.tar"), "--out", str(tmp_path / "out")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_html_report_and_the_replay_picture_shard_members(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _, report = scan(str(shards[0].parent / "shard-*.tar"), out, "--pipeline", pipeline("clip_then_gamma"),
+                     "--replay-samples", "3", "--replay-repeats", "1")
+    mismatch = report["thumbnails"]["1"]  # shape-mismatch: the image and the mask side by side
+    assert mismatch["check"] == "shape-mismatch" and mismatch["note"] is None
+    assert [p["label"] for p in mismatch["pictures"]] == ["image 32x40", "mask 16x16"]
+    assert report["thumbnails"]["4"]["note"] == "no mask path"  # b01 has no mask member
+    assert report["pipeline"]["samples"] == 3
+    replayed = [entry for key, entry in report["thumbnails"].items() if key.startswith("replay:")]
+    assert replayed and all(entry["pictures"] for entry in replayed)
+    html = (out / "report.html").read_text()
+    assert html.count('<img src="data:image/') >= len(report["thumbnails"]) + len(replayed)
+
+
+def test_the_replay_command_samples_shard_members(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = run(["replay", str(shards[0].parent / "shard-{000000..000001}.tar"), "--pipeline",
+                pipeline("clip_then_gamma"), "--replay-samples", "6", "--replay-repeats", "1", "--out", str(out),
+                "--quiet"])
+    report = json.loads((out / "replay.json").read_text())
+    assert code in (0, 1) and report["pipeline"]["samples"] == 6
+
+
+def test_write_shards_copies_the_kept_samples_into_new_shards(shards: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, report = scan(str(shards[0].parent / "shard-{000000..000001}.tar"), out, "--write-shards")
+    assert code == 1 and report["outputs"]["filtered_shards"] == str(out / "*.tar")
+    kept = [tuple(line.split(",")) for line in (out / "filtered.csv").read_text().splitlines()[1:]]
+    assert 0 < len(kept) < 6
+    written: list[tuple[str, str]] = []
+    for shard in shards:
+        with tarfile.open(shard) as original, tarfile.open(out / shard.name) as copy:
+            members = copy.getmembers()
+            keys = list(dict.fromkeys(name.split(".")[0] for name in copy.getnames()))
+            written += [(shard.name, key) for key in keys]
+            expected = [m for m in original.getmembers() if m.name.split(".")[0] in keys]
+            assert [m.name for m in members] == [m.name for m in expected]  # every member of a kept key, in order
+            for new, old in zip(members, expected, strict=True):
+                assert copy.extractfile(new).read() == original.extractfile(old).read()  # type: ignore[union-attr]
+    assert written == kept
+    rescan_code, rescan = scan(str(out / "shard-*.tar"), tmp_path / "rescan")
+    assert rescan["manifest"]["rows"] == len(kept)
+    assert not [f for f in rescan["findings"] if f["severity"] == "error"] and rescan_code == 0
+
+
+def test_write_shards_of_a_cut_shard_copies_the_whole_members_before_the_cut(shards: list[Path],
+                                                                             tmp_path: Path) -> None:
+    with tarfile.open(shards[1]) as tar:
+        members = tar.getmembers()
+    shards[1].write_bytes(shards[1].read_bytes()[:members[-1].offset_data + 10])  # b02.seg.png cut short
+    out = tmp_path / "out"
+    scan(str(shards[1]), out, "--write-shards")
+    with tarfile.open(out / shards[1].name) as copy:
+        assert copy.getnames() == ["b00.jpg", "b00.json", "b00.seg.png"]  # b01 lacks its mask, b02 is cut
+
+
+def test_write_shards_of_a_manifest_that_is_not_shards_is_a_usage_error(
+        shards: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    assert run(["scan", str(write_loose(loose)), "--out", str(tmp_path / "out"), "--write-shards"]) == 2
+    assert "--write-shards" in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -12,12 +12,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from maskaudit.api import run_audit
+from maskaudit.cache import FactsCache
 from maskaudit.cli import run
+from maskaudit.held_files import read_files
 from maskaudit.limits import Limits
-from maskaudit.loading import load, load_bytes
+from maskaudit.loading import load_bytes
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.partitions import iter_tasks
 from maskaudit.settings import Settings
+from tests.e2e.test_shards import write_shards
 from tests.embedded.dataset import (
     IMAGE,
     Row,
@@ -180,22 +184,53 @@ def test_thumbnails_and_the_replay_load_embedded_files(tmp_path: Path) -> None:
     assert any(key.startswith("replay:") and entry["pictures"] for key, entry in report["thumbnails"].items())
 
 
-def test_a_scan_name_loads_its_cell_and_says_why_not(tmp_path: Path) -> None:
+def test_a_scan_name_reads_its_cell_and_says_why_not(tmp_path: Path) -> None:
     rows = clean_rows(5)
-    write_embedded(tmp_path / "train.parquet", rows, row_group_size=2)
-    decoded, problem = load("train.parquet[row 3].mask", tmp_path, "mask")
-    assert problem is None and decoded is not None and decoded.array.shape == (32, 48)
-    _, beyond = load("train.parquet[row 9].mask", tmp_path, "mask")
-    assert beyond is not None and "no row 9" in beyond.message
-    _, elsewhere = load("other.parquet[row 1].mask", tmp_path, "mask")  # no such manifest: an ordinary path
-    assert elsewhere is not None and "does not exist" in elsewhere.message
+    manifest = open_manifest(write_embedded(tmp_path / "train.parquet", rows, row_group_size=2))
+    names = ["train.parquet[row 3].mask", "train.parquet[row 9].mask", "other.parquet[row 1].mask",
+             "train.parquet[row 0].image"]
+    (cell, none), (_, beyond), (_, elsewhere), (image, _) = read_files(names, "mask", tmp_path, Limits(), manifest)
+    assert none is None and cell is not None and bytes(cell.data) == rows[3].mask
+    assert image is not None and bytes(image.data) == rows[0].image
+    assert beyond is not None and beyond.kind.name == "NOT_FOUND" and "no row 9" in beyond.message
+    assert elsewhere is not None and "does not exist" in elsewhere.message  # not a cell of it: an ordinary path
 
 
-def test_datasets_loads_the_filtered_manifest(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")  # not a dependency: it brings its own pyarrow, pandas and numpy
+def test_cells_of_a_folder_of_parts_are_read_by_their_row_across_the_parts(tmp_path: Path) -> None:
+    rows = clean_rows(6)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    write_embedded(folder / "a.parquet", rows[:4], row_group_size=3)
+    write_embedded(folder / "b.parquet", rows[4:], row_group_size=3)
+    manifest = open_manifest(folder)
+    names = [f"parts[row {row}].mask" for row in (5, 0, 3, 4)]
+    contents = read_files(names, "mask", tmp_path, Limits(), manifest)
+    assert [bytes(c.data) if c is not None else None for c, _ in contents] == [rows[n].mask for n in (5, 0, 3, 4)]
+
+
+def test_datasets_loads_the_filtered_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only: the library never asks the Hub
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets  # the dev extra's: a training job's loader, not a dependency of maskaudit
+
     rows = defects()
     scan(write_embedded(tmp_path / "train.parquet", rows), tmp_path / "out")
     loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "out" / "filtered.parquet"), split="train",
                                    cache_dir=str(tmp_path / "cache"))
     assert type(loaded.features["image"]).__name__ == "Image" and type(loaded.features["mask"]).__name__ == "Image"
     assert 0 < len(loaded) < len(rows) and loaded[0]["image"].size == (48, 32)
+
+
+@pytest.mark.parametrize("held", ["parquet", "shards"])
+def test_files_the_manifest_holds_are_known_by_content_to_the_cache(tmp_path: Path, held: str) -> None:
+    if held == "parquet":
+        manifest = str(write_embedded(tmp_path / "train.parquet", defects(), row_group_size=4))
+    else:
+        (tmp_path / "shards").mkdir()
+        manifest = str(write_shards(tmp_path / "shards")[0].parent / "shard-*.tar")
+    cold = run_audit(manifest, cache=FactsCache(tmp_path / "cache"), workers=1)
+    warm = run_audit(manifest, cache=FactsCache(tmp_path / "cache"), workers=1)
+    assert cold.cache is not None and warm.cache is not None
+    assert cold.cache.same_content < cold.cache.measured and warm.cache.measured == 0
+    assert warm.cache.same_content == cold.cache.files and warm.cache.unchanged == 0  # read, never indexed
+    assert [(f.check, f.row, f.path) for f in warm.findings] == [(f.check, f.row, f.path) for f in cold.findings]

@@ -67,13 +67,13 @@ def test_scan_with_replay_decodes_each_sampled_file_once(
     datasets: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded: Counter[str] = Counter()
-    original: Callable[..., Any] = sampling.load
+    original: Callable[..., Any] = sampling.decode
 
-    def counting(path: str, *args: Any, **kwargs: Any) -> Any:
-        decoded[f"{Path(path).parent.name}/{Path(path).name}"] += 1
-        return original(path, *args, **kwargs)
+    def counting(content: Any, *args: Any, **kwargs: Any) -> Any:
+        decoded[f"{Path(content.full).parent.name}/{Path(content.full).name}"] += 1
+        return original(content, *args, **kwargs)
 
-    monkeypatch.setattr(sampling, "load", counting)
+    monkeypatch.setattr(sampling, "decode", counting)
     out = tmp_path / "out"
     run(["scan", str(datasets["uint8"]), "--out", str(out), "--pipeline", pipeline("clean"),
          "--replay-samples", "5", "--replay-repeats", "2", "--quiet"])
