@@ -362,7 +362,7 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
                      thumbnails={**make_thumbnails(_example_rows(run), run.report.examples,
                                                      run.report.manifest.root, limits=run.limits),
                                  **run.replay_thumbnails})
-    keep = [row not in run.dropped for row in range(run.rows)]
+    keep = run.kept()
     relocation = None if keep_paths else Relocation.between(
         (run.columns.image, run.columns.mask), run.report.manifest.root, output.remote or output.out)
     kept = 0
@@ -370,7 +370,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
     def filtered(stream: IO[bytes]) -> None:
         nonlocal kept
         if run.manifest.kind == "shards":
-            kept = write_filtered_keys(_identities(run.facts), run.dropped, stream)
+            kept = write_filtered_keys(((row, identity) for row, identity in _identities(run.facts) if keep[row]),
+                                       frozenset(), stream)
         else:
             kept = write_filtered(run.manifest, keep, stream, relocation)
 
@@ -380,7 +381,8 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False
         raise ManifestChanged(report.manifest.path)
     if run.facts.source != output.staged(names["facts"]):  # the scan writes them there as it goes
         _write_file(output.staged(names["facts"]), lambda stream: write_facts(run.facts, stream))
-    _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
+    if run.findings_file != output.staged(names["findings"]):  # the scan writes them there as it goes
+        _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.iter_findings(), stream))
     _write_text(output.staged(names["report_md"]), render_markdown(report))
     _write_text(output.staged(names["report_html"]), render_html(report))
     _write_text(output.staged(names["report_junit"]), render_junit(report))
