@@ -174,7 +174,42 @@ def scan_with_many_findings(rows: int, workers: int = 2) -> dict[str, Any]:
     return {"rows": rows, "findings": findings, "seconds": round(seconds, 1), "peak_mib": round(peak / 1024)}
 
 
+def held_or_streamed(count: int, streamed: bool, partition: int = 3_200) -> dict[str, Any]:
+    """The parent's side of a scan making ``count`` findings, partition by partition, in this process: streamed
+    (each partition's findings into the findings file and the tally, as the scan does now) or held (every finding
+    collected, sorted, tallied and written after, as the reduce did before). Peak RSS of this process."""
+    import resource
+
+    from maskaudit.findings_stream import FindingsStream
+    from maskaudit.judge import sort_key
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    made = synthetic_findings(count)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "findings.parquet"
+        if streamed:
+            with FindingsStream(path) as stream:
+                while batch := [f for _, f in zip(range(partition), made, strict=False)]:
+                    stream.add(batch)
+            report = empty_report(count).with_tally(stream.tally)
+        else:
+            held: list[Finding] = []
+            while batch := [f for _, f in zip(range(partition), made, strict=False)]:
+                held.extend(batch)
+            findings = tuple(sorted(held, key=sort_key))
+            report = empty_report(count).with_findings(findings)
+            with FindingsWriter(path) as writer:
+                writer.write(findings)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"findings": report.finding_count, "streamed": streamed, "seconds": round(time.perf_counter() - started, 1),
+            "peak_mib": round(peak / 1024), "held_mib": round((peak - base) / 1024)}
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] in (["--held"], ["--streamed"]):
+        print(json.dumps(held_or_streamed(int(sys.argv[2]), sys.argv[1] == "--streamed")))
+        sys.exit(0)
     if sys.argv[1:2] == ["--scan"]:
         print(json.dumps(scan_with_many_findings(int(sys.argv[2]))))
         sys.exit(0)
