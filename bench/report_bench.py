@@ -4,12 +4,18 @@ Run with `python -m bench.report_bench [N ...]`; prints one JSON line per findin
 on the fly and streamed into the findings file and the report's tally, as a partitioned scan feeds them, so
 no list of every finding is held; the baseline figures (which need every finding at once) are measured up to
 BASELINE_UP_TO findings.
+
+`python -m bench.report_bench --scan ROWS` runs the CLI scan of a manifest of ROWS rows that each make about
+3.2 findings (one tiny picture and one 0/255 mask named by every row, across two splits, with --labels 0,1)
+and prints its wall time and peak RSS summed over the process tree. The scan runs the maskaudit that the
+environment's PYTHONPATH names, so two codes can be compared on the same data.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -119,7 +125,94 @@ def describe(entry: dict[str, Any]) -> str:
     return line
 
 
+MANY_FINDINGS_FOLDER = Path("bench-data/many-findings")
+
+
+def many_findings_dataset(rows: int, folder: Path = MANY_FINDINGS_FOLDER) -> Path:
+    """A manifest whose every row names the same 32x32 image and the same mask of 0, 7 and 255 on a few
+    pixels: per row unexpected-label and tiny-foreground (with --labels 0,1), duplicate-row, and split-leakage
+    for the val rows: about 3.2 findings a row."""
+    import cv2
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    image = np.random.default_rng(1).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[0, :2], mask[5, 5] = 255, 7
+    cv2.imwrite(str(folder / "image.png"), image)
+    cv2.imwrite(str(folder / "mask.png"), mask)
+    manifest = folder / f"manifest-{rows}.parquet"
+    pq.write_table(pa.table({"image_path": ["image.png"] * rows, "mask_path": ["mask.png"] * rows,
+                             "split": ["val" if i % 5 == 0 else "train" for i in range(rows)]}), manifest)
+    return manifest
+
+
+def scan_with_many_findings(rows: int, workers: int = 2) -> dict[str, Any]:
+    """The CLI scan of ``many_findings_dataset(rows)``: wall time, findings, and the peak RSS of its process tree
+    (polled every 50 ms)."""
+    from bench.scale_bench import _tree_rss_kib
+
+    manifest = many_findings_dataset(rows).resolve()
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out"
+        started = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "maskaudit", "scan", str(manifest), "--out", str(out), "-q",
+                                  "--workers", str(workers), "--fail-on", "never", "--no-cache", "--labels", "0,1"],
+                                 cwd=folder)
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, _tree_rss_kib(child.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        if child.returncode != 0:
+            raise RuntimeError(f"scan of {manifest} exited {child.returncode}")
+        import pyarrow.parquet as pq
+
+        findings = pq.ParquetFile(out / "findings.parquet").metadata.num_rows
+    return {"rows": rows, "findings": findings, "seconds": round(seconds, 1), "peak_mib": round(peak / 1024)}
+
+
+def held_or_streamed(count: int, streamed: bool, partition: int = 3_200) -> dict[str, Any]:
+    """The parent's side of a scan making ``count`` findings, partition by partition, in this process: streamed
+    (each partition's findings into the findings file and the tally, as the scan does now) or held (every finding
+    collected, sorted, tallied and written after, as the reduce did before). Peak RSS of this process."""
+    import resource
+
+    from maskaudit.findings_stream import FindingsStream
+    from maskaudit.judge import sort_key
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    made = synthetic_findings(count)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "findings.parquet"
+        if streamed:
+            with FindingsStream(path) as stream:
+                while batch := [f for _, f in zip(range(partition), made, strict=False)]:
+                    stream.add(batch)
+            report = empty_report(count).with_tally(stream.tally)
+        else:
+            held: list[Finding] = []
+            while batch := [f for _, f in zip(range(partition), made, strict=False)]:
+                held.extend(batch)
+            findings = tuple(sorted(held, key=sort_key))
+            report = empty_report(count).with_findings(findings)
+            with FindingsWriter(path) as writer:
+                writer.write(findings)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"findings": report.finding_count, "streamed": streamed, "seconds": round(time.perf_counter() - started, 1),
+            "peak_mib": round(peak / 1024), "held_mib": round((peak - base) / 1024)}
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] in (["--held"], ["--streamed"]):
+        print(json.dumps(held_or_streamed(int(sys.argv[2]), sys.argv[1] == "--streamed")))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--scan"]:
+        print(json.dumps(scan_with_many_findings(int(sys.argv[2]))))
+        sys.exit(0)
     wanted = [int(a) for a in sys.argv[1:]] or list(SIZES)
     for line in run_report_bench(wanted):
         print(json.dumps(line))

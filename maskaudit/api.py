@@ -5,61 +5,78 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 from maskaudit import storage
+from maskaudit.baseline import Key
 from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.engines.local import map_ordered
-from maskaudit.errors import UsageError
+from maskaudit.errors import OutputNotWritten, UsageError
 from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings import Finding
-from maskaudit.judge import Reduction
+from maskaudit.findings_file import FindingsSource, read_findings
+from maskaudit.findings_stream import FindingsStream
+from maskaudit.judge import Reduction, stream_order
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
 from maskaudit.partitions import PartitionResult, iter_tasks, map_partition, partition_rows
 from maskaudit.report import DEFAULT_EXAMPLES, ManifestInfo, Report, SplitSummary, checks_ran
 from maskaudit.settings import FailOn, Settings, check_mask_value
 
+if TYPE_CHECKING:
+    from maskaudit.replay.run import PreparedReplay
+
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class AuditRun:
-    """A finished audit: the report, plus what the CLI needs to write the other outputs."""
+    """A finished audit: the report (counts and the first examples of each check), where every finding is, and
+    what the CLI needs to write the other outputs. ``dropped`` holds the dropped rows' numbers, ascending."""
 
     report: Report
-    findings: tuple[Finding, ...]
+    findings_file: FindingsSource
     manifest: Manifest
     columns: Columns
     facts: FactsStore
     rows: int
-    dropped: frozenset[int]
+    dropped: NDArray[np.int64]
     context: Context
     replay_thumbnails: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     cache: RunStats | None = None  # what the scan took from the facts cache; None when it ran without one
 
+    def iter_findings(self) -> Iterator[Finding]:
+        """Every finding of the run, read back from the findings file a batch at a time: row findings by row,
+        then the findings across rows, then the split and pipeline findings."""
+        return read_findings(self.findings_file)
 
-class FactsNotWritten(Exception):
-    """The facts file could not be written (a full disk, a file size limit): the output folder's problem."""
+    def kept(self) -> NDArray[np.bool_]:
+        """Whether each row (by number) is kept in the filtered manifest."""
+        return kept_rows(self.rows, self.dropped)
 
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
+
+def kept_rows(rows: int, dropped: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether each of ``rows`` rows (by number) is kept, given the dropped rows' numbers."""
+    keep = np.ones(rows, dtype=bool)
+    keep[dropped] = False
+    return keep
 
 
 class FactsWriter:
     """Writes partitions' facts to the facts file as they come (or nowhere, without a file); its errors are
-    FactsNotWritten."""
+    OutputNotWritten."""
 
     def __init__(self, path: Path | None) -> None:
         self._writer = None if path is None else self._do(
@@ -70,7 +87,7 @@ class FactsWriter:
         try:
             return action()
         except OSError as exc:
-            raise FactsNotWritten(exc) from exc
+            raise OutputNotWritten(exc) from exc
 
     def write(self, batch: pa.RecordBatch) -> None:
         if self._writer is not None:
@@ -153,12 +170,20 @@ def run_audit(
     examples: int = DEFAULT_EXAMPLES,
     cache: FactsCache | None = None,
     facts_file: Path | None = None,
+    findings_file: Path | None = None,
+    baseline: Container[Key] | None = None,
+    replay: PreparedReplay | None = None,
     engine: str = "local",
     scheduler: str | None = None,
 ) -> AuditRun:
     """Scan and judge a manifest. Worker processes are capped at the usable cores; config names the file used;
     the report holds the first ``examples`` findings of each check; the facts are written to ``facts_file``
     partition by partition as they come, when given.
+
+    Every finding is written to ``findings_file`` as it is made (without one, to a compressed file held in
+    memory); ``AuditRun.iter_findings()`` reads them back. A finding whose identity ``baseline`` holds (see
+    maskaudit.baseline.load_baseline) is marked baselined. With a prepared ``replay``, the training pipeline is
+    replayed over kept rows and its findings join the rest.
 
     With a cache, unchanged files are not read again and known content is not decoded again; the facts are the
     same either way, and the judgement is always made afresh.
@@ -178,41 +203,53 @@ def run_audit(
     reduction = Reduction(manifest.row_count())
     held: list[pa.RecordBatch] = []  # without a facts file, the facts stay in memory
     rows = 0
-    with FactsWriter(facts_file) as writer:
-        for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress, cache, engine,
-                                      scheduler):
-            if facts_file is None:
-                held.append(result.facts)
-            writer.write(result.facts)
-            reduction.add(result)
-            rows += result.size
-    cache_stats = cache.close() if cache is not None else None
-    facts = FactsStore(facts_file) if facts_file is not None else FactsStore.of(held)
-    judgement = reduction.judge(settings, chosen.split is not None,
-                                DataRoot(storage.normalise(base) if storage.is_remote(base)
-                                         else os.path.normpath(os.path.abspath(base)), declared=root is not None),
-                                facts)
-    kept = judgement.context.kept_stats
-    stats = {name: SplitSummary.of(s, kept[name].rows)
-             for name, s in judgement.context.by_split_stats().items()}
-    report = Report(
-        manifest=ManifestInfo(
-            path=os.fspath(manifest_path), format=manifest.kind, rows=rows,
-            content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
-            config=str(config) if config is not None else None,
-        ),
-        settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels,
-                  "cache": cache is not None},
-        rows_kept=rows - len(judgement.dropped),
-        rows_dropped=len(judgement.dropped),
-        splits=stats,
-        examples_per_check=examples,
-        ran=checks_ran(settings, pipeline=False),
-        fail_on=settings.fail_on,
-        notes=run_notes(workers, used, chosen, base, config),
-    ).with_findings(judgement.findings)
-    return AuditRun(report, judgement.findings, manifest, chosen, facts, rows, judgement.dropped,
-                    judgement.context, limits=limits, cache=cache_stats)
+    with FindingsStream(findings_file, examples, baseline) as found:
+        with FactsWriter(facts_file) as writer:
+            for result in scan_partitions(manifest, chosen, base, settings, used, limits, progress, cache, engine,
+                                          scheduler):
+                if facts_file is None:
+                    held.append(result.facts)
+                writer.write(result.facts)
+                found.add(sorted(result.findings, key=stream_order))
+                reduction.add(result)
+                rows += result.size
+        cache_stats = cache.close() if cache is not None else None
+        facts = FactsStore(facts_file) if facts_file is not None else FactsStore.of(held)
+        reduced = reduction.judge(settings, chosen.split is not None,
+                                  DataRoot(storage.normalise(base) if storage.is_remote(base)
+                                           else os.path.normpath(os.path.abspath(base)), declared=root is not None),
+                                  facts, found.add)
+        kept = reduced.context.kept_stats
+        stats = {name: SplitSummary.of(s, kept[name].rows)
+                 for name, s in reduced.context.by_split_stats().items()}
+        report = Report(
+            manifest=ManifestInfo(
+                path=os.fspath(manifest_path), format=manifest.kind, rows=rows,
+                content_hash=manifest.content_hash(), columns=chosen.to_dict(), root=str(base),
+                config=str(config) if config is not None else None,
+            ),
+            settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes,
+                      "max_pixels": limits.max_pixels, "cache": cache is not None},
+            rows_kept=rows - len(reduced.dropped),
+            rows_dropped=len(reduced.dropped),
+            splits=stats,
+            examples_per_check=examples,
+            ran=checks_ran(settings, pipeline=False),
+            fail_on=settings.fail_on,
+            notes=run_notes(workers, used, chosen, base, config),
+        )
+        thumbnails: Mapping[str, Mapping[str, Any]] = {}
+        if replay is not None:
+            from maskaudit.replay.run import replay_audit  # the replay (and albumentations) only when asked for
+
+            replayed = replay_audit(facts, kept_rows(rows, reduced.dropped), str(base), settings, replay,
+                                    manifest)
+            found.add(replayed.findings)
+            report = replace(report, pipeline=replayed.section, ran=checks_ran(settings, pipeline=True))
+            thumbnails = replayed.thumbnails
+        source = found.close()
+    return AuditRun(report.with_tally(found.tally), source, manifest, chosen, facts, rows, reduced.dropped,
+                    reduced.context, thumbnails, limits, cache_stats)
 
 
 def audit(

@@ -25,3 +25,12 @@ class Interrupted(BaseException):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+class OutputNotWritten(Exception):
+    """An output file could not be written while the scan ran (a full disk, a file size limit): the output
+    folder's problem, which the command names."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error

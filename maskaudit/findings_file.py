@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +26,10 @@ FINDINGS_SCHEMA = pa.schema([
     ("message", pa.string()), ("details", pa.string()), ("baselined", pa.bool_()),
 ])
 BATCH_ROWS = 65_536
+WRITE_ROWS = 16_384
+"""Findings the writer holds before writing them as a row group: a bounded batch of Finding objects."""
+FindingsSource: TypeAlias = Path | pa.Buffer
+"""A findings file: on disk, or held compressed in memory (a run with no output folder)."""
 LABELS = {severity: severity.label for severity in Severity}
 SEVERITIES = {label: severity for severity, label in LABELS.items()}
 
@@ -69,7 +73,7 @@ class FindingsWriter:
     Only the current batch is held in memory, so a scan can feed it partition by partition.
     """
 
-    def __init__(self, sink: str | Path | IO[bytes], batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, sink: str | Path | IO[bytes] | pa.NativeFile, batch_rows: int = WRITE_ROWS) -> None:
         self._writer = pq.ParquetWriter(sink, FINDINGS_SCHEMA, compression="zstd")
         self._batch_rows = batch_rows
         self._pending: list[Finding] = []
@@ -122,9 +126,9 @@ def write_findings(findings: Iterable[Finding], sink: str | Path | IO[bytes]) ->
     return writer.count
 
 
-def _open(path: Path) -> pq.ParquetFile:
+def _open(path: FindingsSource) -> pq.ParquetFile:
     try:
-        source = pq.ParquetFile(path)
+        source = pq.ParquetFile(pa.BufferReader(path) if isinstance(path, pa.Buffer) else path)
     except FileNotFoundError:
         raise UsageError(f"findings file {path} does not exist; pass the {FINDINGS_FILE} a scan wrote") from None
     except (OSError, pa.ArrowException) as exc:
@@ -137,12 +141,12 @@ def _open(path: Path) -> pq.ParquetFile:
     return source
 
 
-def findings_in(path: Path) -> int:
+def findings_in(path: FindingsSource) -> int:
     """How many findings the file holds, from its footer."""
     return int(_open(path).metadata.num_rows)
 
 
-def read_findings(path: Path) -> Iterator[Finding]:
+def read_findings(path: FindingsSource) -> Iterator[Finding]:
     """The findings of a findings file, in file order, read one row group at a time.
 
     A file that is not a findings file is a usage error naming it.

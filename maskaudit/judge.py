@@ -8,11 +8,13 @@ partitions' results, runs the checks across rows over their keys, decides the ke
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from maskaudit.aggregates import Merged
 from maskaudit.checks.base import Check, Kind
@@ -34,6 +36,14 @@ if TYPE_CHECKING:
 class Judgement:
     findings: tuple[Finding, ...]
     dropped: frozenset[int]
+    context: Context
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """What the reduce decided: the dropped rows' numbers (ascending) and the context the split checks saw."""
+
+    dropped: NDArray[np.int64]
     context: Context
 
 
@@ -87,46 +97,70 @@ def dropping(finding: Finding, settings: Settings) -> bool:
 
 
 class Reduction:
-    """Partition results merged as they come, in partition order: the row findings, the keys (with split and
-    image-kind numbers made global) and the aggregates. Holds nothing else per row."""
+    """Partition results merged as they come, in partition order: the keys (with split and image-kind numbers
+    made global) and the aggregates. Holds nothing else per row: the partitions' findings go to the run's
+    findings stream, not here."""
 
     def __init__(self, expected_rows: int = 0) -> None:
         self._merged = Merged()
         self._keys = KeysBuffer(expected_rows)
-        self.findings: list[Finding] = []
 
     def add(self, result: PartitionResult) -> None:
         splits, kinds = self._merged.add(result.aggregates)
         self._keys.append(result.keys.renumbered(np.array(splits, np.int32), np.array(kinds, np.int32)))
-        self.findings.extend(result.findings)
 
-    def judge(self, settings: Settings, has_splits: bool, root: DataRoot | None, facts: FactsStore) -> Judgement:
+    def judge(self, settings: Settings, has_splits: bool, root: DataRoot | None, facts: FactsStore,
+              emit: Callable[[list[Finding]], None]) -> Reduced:
         """Checks across rows, then the kept rows (dropped: every row with an error, and --drop), then the split
-        checks over those."""
+        checks over those; their findings go to ``emit`` a bounded batch at a time, in check order."""
         keys = self._keys.keys()
         context = Context(settings, has_splits, root, keys=keys, aggregates=self._merged.result(), facts=facts)
         checks = active_checks(settings)
-        findings = self.findings
-        across = _run(checks, Kind.KEYS, context, settings)
-        identities = facts.rows(f.row for f in across if f.row is not None)
-        findings.extend(replace(f, row_id=identities[f.row].identity) if f.row is not None else f for f in across)
-        dropped = frozenset(f.row for f in findings if f.row is not None and dropping(f, settings))
-        kept = ~np.isin(keys.row, np.fromiter(dropped, np.int64, len(dropped)))
-        context = context.with_kept(kept)
-        findings.extend(_run(checks, Kind.SPLIT, context, settings))
-        findings.sort(key=sort_key)
-        return Judgement(tuple(findings), dropped, context)
+        gone = keys.dropped.copy()  # dropped by a check of the row's own in the map
+        late: list[int] = []
+        for found in _batches(checks, Kind.KEYS, context, settings):
+            identities = facts.rows(f.row for f in found if f.row is not None)
+            found = [replace(f, row_id=identities[f.row].identity) if f.row is not None else f for f in found]
+            late.extend(f.row for f in found if f.row is not None and dropping(f, settings))
+            emit(found)
+        if late:
+            gone |= np.isin(keys.row, np.array(late, np.int64))
+        context = context.with_kept(~gone)
+        for found in _batches(checks, Kind.SPLIT, context, settings):
+            emit(found)
+        return Reduced(np.sort(keys.row[gone]).astype(np.int64), context)
+
+
+EMIT_BATCH = 16_384
+"""Findings the reduce hands on at a time: a check across rows may find something on every row."""
+
+
+def _batches(checks: Iterable[Check], kind: Kind, context: Context, settings: Settings) -> Iterator[list[Finding]]:
+    for check in (c for c in checks if c.kind is kind):
+        options = check.resolved_options(settings.thresholds)
+        hits = iter(check.evaluate(context, options))
+        while found := [stamp(check, hit, settings) for hit in itertools.islice(hits, EMIT_BATCH)]:
+            yield found
 
 
 def judge(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, root: DataRoot | None = None) -> Judgement:
-    """The map and the reduce over facts already measured, as one partition (rows in ascending row order)."""
+    """The map and the reduce over facts already measured, as one partition (rows in ascending row order); every
+    finding held and sorted, so only for a few rows."""
     from maskaudit.partitions import judge_partition
 
     ordered = sorted(rows, key=lambda r: r.row)
     result = judge_partition(ordered, settings, has_splits)
     reduction = Reduction()
     reduction.add(result)
-    return reduction.judge(settings, has_splits, root, FactsStore.of([result.facts]))
+    found = list(result.findings)
+    reduced = reduction.judge(settings, has_splits, root, FactsStore.of([result.facts]), found.extend)
+    return Judgement(tuple(sorted(found, key=sort_key)), frozenset(reduced.dropped.tolist()), reduced.context)
+
+
+def stream_order(finding: Finding) -> tuple[int, int, str, str]:
+    """The order of a partition's row findings in the findings file: by row, then as ``sort_key``. Partitions
+    come in row order, so the file's order does not depend on where they were cut."""
+    return (finding.row if finding.row is not None else -1, -finding.severity, finding.code, finding.message)
 
 
 def sort_key(finding: Finding) -> tuple[int, int, str, str]:

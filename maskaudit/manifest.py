@@ -567,7 +567,8 @@ class Relocation:
         return pc.if_else(pc.fill_null(verbatim, True), values, moved)
 
 
-def write_filtered(manifest: Manifest, keep: Sequence[bool], target: io.BufferedWriter | Any,
+def write_filtered(manifest: Manifest, keep: Sequence[bool] | np.ndarray[Any, np.dtype[np.bool_]],
+                   target: io.BufferedWriter | Any,
                    relocation: Relocation | None = None) -> int:
     """Write the manifest's rows whose position is kept to an open binary file; same columns, same order.
 

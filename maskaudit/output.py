@@ -369,7 +369,7 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False, wr
                                                      run.report.manifest.root, limits=run.limits,
                                                      manifest=run.manifest),
                                  **run.replay_thumbnails})
-    keep = [row not in run.dropped for row in range(run.rows)]
+    keep = run.kept()
     relocation = None if keep_paths else Relocation.between(
         (run.columns.image, run.columns.mask), run.report.manifest.root, output.remote or output.out)
     kept = 0
@@ -377,7 +377,7 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False, wr
     def filtered(stream: IO[bytes]) -> None:
         nonlocal kept
         if run.manifest.kind == "shards":
-            kept = write_filtered_keys(_identities(run.facts), run.dropped, stream)
+            kept = write_filtered_keys(_identities(run.facts), keep, stream)
         else:
             kept = write_filtered(run.manifest, keep, stream, relocation)
 
@@ -387,10 +387,11 @@ def write_outputs(run: AuditRun, output: OutputSet, keep_paths: bool = False, wr
         raise ManifestChanged(report.manifest.path)
     if run.facts.source != output.staged(names["facts"]):  # the scan writes them there as it goes
         _write_file(output.staged(names["facts"]), lambda stream: write_facts(run.facts, stream))
-    _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.findings, stream))
+    if run.findings_file != output.staged(names["findings"]):  # the scan writes them there as it goes
+        _write_file(output.staged(names["findings"]), lambda stream: write_findings(run.iter_findings(), stream))
     if copies:
         dropped = frozenset(identity for row, identity in _identities(run.facts)
-                            if row in run.dropped and identity is not None)
+                            if not keep[row] and identity is not None)
         for name, shard in copies.items():
             staged = output.staged(name)
             _write_file(staged, functools.partial(write_kept, shard, dropped, spool_folder=staged.parent))

@@ -13,7 +13,7 @@ from typing import Any
 
 from maskaudit.checks.base import Check, Family
 from maskaudit.findings import Finding, Severity
-from maskaudit.judge import active_checks
+from maskaudit.judge import active_checks, sort_key
 from maskaudit.replay.section import PipelineSection
 from maskaudit.settings import FailOn, Settings
 from maskaudit.stats import SplitStats
@@ -82,25 +82,47 @@ class CheckTally:
 
 
 class FindingsTally:
-    """Counts findings per check and keeps the first ``examples`` of each, fed in any number of calls."""
+    """Counts findings per check and keeps each check's first ``examples`` in report order (``sort_key``), fed
+    in any number of calls and in any order: it holds at most twice ``examples`` findings per check."""
 
     def __init__(self, examples: int = DEFAULT_EXAMPLES) -> None:
         self.examples_per_check = examples
-        self.examples: list[Finding] = []
         self._counts: dict[str, tuple[str, dict[Severity, int], dict[Severity, int]]] = {}
-        self._kept: dict[str, int] = {}
+        self._held: dict[str, list[Finding]] = {}
+        self._worst_kept: dict[str, tuple[int, int, str, str]] = {}  # of a check whose examples were trimmed
 
     def add(self, findings: Iterable[Finding]) -> None:
+        limit = self.examples_per_check
         for finding in findings:
             entry = self._counts.get(finding.check)
             if entry is None:
                 entry = self._counts[finding.check] = (finding.code, {}, {})
+                self._held[finding.check] = []
             counts = entry[2] if finding.baselined else entry[1]
             counts[finding.severity] = counts.get(finding.severity, 0) + 1
-            kept = self._kept.get(finding.check, 0)
-            if kept < self.examples_per_check:
-                self._kept[finding.check] = kept + 1
-                self.examples.append(finding)
+            if limit == 0:
+                continue
+            worst = self._worst_kept.get(finding.check)
+            if worst is not None and sort_key(finding) >= worst:  # a tie goes to the one that came first
+                continue
+            held = self._held[finding.check]
+            held.append(finding)
+            if len(held) >= 2 * limit:
+                self._trim(finding.check)
+
+    def _trim(self, check: str) -> list[Finding]:
+        held = self._held[check]
+        held.sort(key=sort_key)  # stable: among equals, the first to come stays first
+        del held[self.examples_per_check:]
+        if held and len(held) == self.examples_per_check:
+            self._worst_kept[check] = sort_key(held[-1])
+        return held
+
+    @property
+    def examples(self) -> tuple[Finding, ...]:
+        """Each check's first findings, all in report order."""
+        kept = [finding for check in self._held for finding in self._trim(check)]
+        return tuple(sorted(kept, key=sort_key))
 
     def tallies(self) -> tuple[CheckTally, ...]:
         """Per check, worst checks first, then by code."""
@@ -249,7 +271,11 @@ class Report:
         """This report with its counts and examples taken from ``findings`` (every finding of the run)."""
         tally = FindingsTally(self.examples_per_check)
         tally.add(findings)
-        return replace(self, tallies=tally.tallies(), examples=tuple(tally.examples))
+        return self.with_tally(tally)
+
+    def with_tally(self, tally: FindingsTally) -> Report:
+        """This report with the counts and examples of a tally fed every finding of the run."""
+        return replace(self, tallies=tally.tallies(), examples=tally.examples)
 
     @property
     def threshold(self) -> Severity | None:
@@ -379,7 +405,7 @@ class Report:
             rows_dropped=summary.get("rows_dropped", 0),
             splits={str(k): SplitSummary.from_dict(v) for k, v in (data.get("splits") or {}).items()},
             tallies=tallies,
-            examples=tuple(tally.examples),
+            examples=tally.examples,
             examples_per_check=examples,
             ran=ran,
             fail_on=FailOn(summary.get("fail_on", FailOn.ERROR.value)),

@@ -17,9 +17,12 @@ import os
 import re
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
+
+import numpy as np
+from numpy.typing import NDArray
 
 from maskaudit import storage
 from maskaudit.errors import UsageError
@@ -186,16 +189,16 @@ def content_hash(shards: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def write_filtered_keys(identities: Iterable[tuple[int, str | None]], dropped: frozenset[int],
+def write_filtered_keys(identities: Iterable[tuple[int, str | None]], keep: Sequence[bool] | NDArray[np.bool_],
                         target: IO[bytes]) -> int:
     """The filtered manifest of a shard dataset: a CSV of the kept samples' shard and key, in scan order.
-    ``identities`` are the rows' numbers and ``shard:key`` identities."""
+    ``identities`` are the rows' numbers and ``shard:key`` identities; ``keep`` says by row number which stay."""
     text = io.TextIOWrapper(target, encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(("shard", "key"))
     kept = 0
     for row, identity in identities:
-        if row in dropped or identity is None:
+        if not keep[row] or identity is None:
             continue
         shard, _, key = identity.rpartition(":")
         writer.writerow((shard, key))

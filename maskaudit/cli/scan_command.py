@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Container
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,13 +12,13 @@ import typer
 
 from maskaudit.annotations.command import scan_annotation_files
 from maskaudit.annotations.detect import detect as detect_annotations
-from maskaudit.api import FactsNotWritten, run_audit
-from maskaudit.baseline import apply_baseline, load_baseline, render_baseline
+from maskaudit.api import run_audit
+from maskaudit.baseline import AcceptEverything, Key, load_baseline, render_baseline
 from maskaudit.checks.registry import find_check
 from maskaudit.cli import options as opt
 from maskaudit.cli.app import app, split_list
 from maskaudit.config import COLUMN_KEYS, resolve_config
-from maskaudit.errors import UsageError
+from maskaudit.errors import OutputNotWritten, UsageError
 from maskaudit.findings_file import FINDINGS_FILE
 from maskaudit.output import (
     SCAN_FILES,
@@ -149,7 +150,11 @@ def scan(
     scan_root = config.root
     if scan_root is not None and not is_remote(scan_root) and not Path(scan_root).is_dir():
         raise UsageError(f"--root {scan_root} is not a folder")
-    accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
+    accepted: Container[Key] | None = None
+    if write_baseline is not None:
+        accepted = AcceptEverything()
+    elif config.baseline is not None:
+        accepted = load_baseline(config.baseline)
     replay = None
     if config.pipeline is not None:
         # The replay (and albumentations) is imported only when a pipeline is named: a plain scan starts faster.
@@ -167,21 +172,16 @@ def scan(
                         progress=not quiet and sys.stderr.isatty(), limits=config.limits(), config=config.source,
                         examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
                         cache=config.facts_cache(), facts_file=output.staged(SCAN_FILES["facts"]),
+                        findings_file=output.staged(SCAN_FILES["findings"]), baseline=accepted, replay=replay,
                         engine=config.engine or "local", scheduler=config.scheduler)
-    except FactsNotWritten as exc:
+    except OutputNotWritten as exc:
         raise UsageError(f"cannot write to {out_dir} ({exc.error.strerror or exc.error}); choose another --out") \
             from None
-    if replay is not None:
-        run = replay_run.replay_audit(run, settings, replay)
     if write_baseline is not None:
         try:
-            atomic_write_text(write_baseline, render_baseline(run.findings))
+            atomic_write_text(write_baseline, render_baseline(run.iter_findings()))
         except OSError as exc:
             raise UsageError(f"cannot write baseline {write_baseline} ({exc.strerror or exc})") from None
-        accepted = load_baseline(write_baseline)
-    if accepted is not None:
-        findings = apply_baseline(run.findings, accepted)
-        run = replace(run, findings=findings, report=run.report.with_findings(findings))
     try:
         report, paths = write_outputs(run, output, keep_paths=bool(config.keep_paths),
                                       write_shards=bool(config.write_shards))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import albumentations as A
+import numpy as np
+from numpy.typing import NDArray
 
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
@@ -25,12 +27,11 @@ from maskaudit.replay.preprocess import Preprocess, parse_preprocess
 from maskaudit.replay.sampling import RowRef, load_samples, stratified
 from maskaudit.replay.section import PipelineSection
 from maskaudit.replay.spec import LoadedPipeline, load_pipeline
-from maskaudit.report import checks_ran
 from maskaudit.settings import Settings
 from maskaudit.thumbnails import REPLAY_SAMPLES, replay_thumbnails
 
 if TYPE_CHECKING:
-    from maskaudit.api import AuditRun
+    from maskaudit.facts_columns import FactsStore
 
 MASK_LIKE = ("mask", "msk", "label", "seg", "gt", "target")
 
@@ -170,22 +171,30 @@ def prepare_replay(
     ))
 
 
-def replay_audit(run: AuditRun, settings: Settings, replay: PreparedReplay) -> AuditRun:
-    """A finished scan with the replay added: pipeline findings merged and the section attached."""
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay adds to a scan: the pipeline findings (in report order), the report's section and the
+    pictures of the first replayed rows."""
+
+    findings: tuple[Finding, ...]
+    section: PipelineSection
+    thumbnails: dict[str, dict[str, Any]]
+
+
+def replay_audit(facts: FactsStore, kept: NDArray[np.bool_], root: str, settings: Settings,
+                 replay: PreparedReplay, manifest: Manifest | None = None) -> Replayed:
+    """The replay over a finished scan's kept rows (``kept``: by row number) whose image was measured."""
     rows: list[RowRef] = []
     identities: dict[int, str] = {}
-    for batch in run.facts.batches(["row", "split", "image_path", "mask_path", "row_id", "image"]):
+    for batch in facts.batches(["row", "split", "image_path", "mask_path", "row_id", "image"]):
         measured = batch.column("image").is_valid().to_pylist()
         columns = [batch.column(name).to_pylist() for name in ("row", "split", "image_path", "mask_path", "row_id")]
         for ok, row, split, image_path, mask_path, row_id in zip(measured, *columns, strict=True):
-            if ok and row not in run.dropped:
+            if ok and kept[row]:
                 rows.append(RowRef(row, split, image_path, mask_path))
                 identities[row] = RowFacts(row, image_path, mask_path, row_id=row_id).identity
-    findings, section, samples = _replay(rows, run.report.manifest.root, settings, replay, run.manifest)
-    merged = tuple(sorted((*run.findings, *findings), key=sort_key))
-    report = replace(run.report, pipeline=section, ran=checks_ran(settings, pipeline=True))
-    return replace(run, findings=merged, report=report.with_findings(merged),
-                   replay_thumbnails=sample_pictures(samples, replay, identities))
+    findings, section, samples = _replay(rows, root, settings, replay, manifest)
+    return Replayed(tuple(sorted(findings, key=sort_key)), section, sample_pictures(samples, replay, identities))
 
 
 def sample_pictures(samples: Sequence[Sample], replay: PreparedReplay,

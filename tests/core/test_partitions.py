@@ -14,7 +14,7 @@ from maskaudit.api import run_audit
 from maskaudit.cli import run
 from maskaudit.data_root import DataRoot
 from maskaudit.facts_columns import FactsStore
-from maskaudit.judge import Reduction
+from maskaudit.judge import Reduction, stream_order
 from maskaudit.limits import Limits
 from maskaudit.manifest import detect_columns, open_manifest
 from maskaudit.partitions import iter_tasks, map_partition
@@ -31,12 +31,15 @@ def test_partitions_of_any_size_find_what_one_partition_finds(size: int) -> None
     columns = detect_columns(opened, {})
     reduction = Reduction()
     batches = []
+    found = []
     for task in iter_tasks(opened, columns, DEMO, Limits(), Settings(), size):
         result = map_partition(task)
         reduction.add(result)
         batches.append(result.facts)
-    judged = reduction.judge(Settings(), True, DataRoot(str(DEMO), declared=False), FactsStore.of(batches))
-    assert judged.findings == whole.findings and judged.dropped == whole.dropped
+        found.extend(sorted(result.findings, key=stream_order))
+    judged = reduction.judge(Settings(), True, DataRoot(str(DEMO), declared=False), FactsStore.of(batches),
+                             found.extend)
+    assert found == list(whole.iter_findings()) and judged.dropped.tolist() == whole.dropped.tolist()
     split_stats = {name: stats.to_dict() for name, stats in judged.context.by_split_stats().items()}
     assert split_stats == {name: stats.to_dict() for name, stats in whole.context.by_split_stats().items()}
 

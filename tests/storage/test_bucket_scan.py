@@ -24,7 +24,7 @@ def upload_demo(s3: Any, bucket: str) -> str:
 
 
 def findings(run: Any, root: str) -> list[tuple[str, int | None, str]]:
-    return sorted((f.check, f.row, f.message.replace(root, "<root>")) for f in run.findings)
+    return sorted((f.check, f.row, f.message.replace(root, "<root>")) for f in run.iter_findings())
 
 
 def test_the_demo_gives_the_same_findings_from_the_bucket_as_from_disk(s3: Any, tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_relative_rows_resolve_against_the_manifest_prefix_and_escapes_are_outsi
     first, second = run.facts.rows(range(run.rows)).values()
     assert first.image_outside_root == "s3://relative/elsewhere/x.png"
     assert second.image_outside_root is None and second.image is not None
-    checks = {f.check for f in run.findings}
+    checks = {f.check for f in run.iter_findings()}
     assert {"path-outside-root", "image-not-found"} <= checks
 
 
@@ -129,4 +129,4 @@ def test_a_refused_key_is_access_denied_on_every_row_and_the_scan_goes_on(s3: An
     problems = [row.image_problem for row in run.facts.rows(range(run.rows)).values()]
     assert all(p is not None and p.kind.name == "UNREADABLE" for p in problems)
     assert all(p is not None and "access denied (check credentials)" in p.message for p in problems)
-    assert {"image-unreadable", "mask-unreadable"} <= {f.check for f in run.findings}
+    assert {"image-unreadable", "mask-unreadable"} <= {f.check for f in run.iter_findings()}
