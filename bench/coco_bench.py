@@ -43,7 +43,9 @@ data = read_annotations(given)
 read = time.perf_counter() - start
 judgement = judge_annotations(data, Settings())
 judged = time.perf_counter() - start
-positions = {a.position for a in data.annotations if a.index in judgement.dropped_annotations}
+import numpy as np
+columns = data.annotations
+positions = set(columns.positions(np.flatnonzero(judgement.dropped_annotations)).tolist())
 with open(sys.argv[2], "wb") as stream:
     kept = write_filtered(sys.argv[1], {"images": set(), "annotations": positions}, stream)
 total = time.perf_counter() - start

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from maskaudit.annotations.detect import Input
 from maskaudit.annotations.facts import AnnotationSet, InputKind
 from maskaudit.annotations.filtered import write_filtered
@@ -47,9 +49,8 @@ class AnnotationRun:
     def kept_counts(self, source: int) -> dict[str, int]:
         """Images and annotations of one input file that the filtered file keeps."""
         images = sum(1 for i in self.data.images if i.source == source and i.row not in self.judgement.dropped_images)
-        annotations = sum(1 for a in self.data.annotations
-                          if a.source == source and a.index not in self.judgement.dropped_annotations)
-        return {"images": images, "annotations": annotations}
+        start, end = self.data.annotations.starts[source], self.data.annotations.starts[source + 1]
+        return {"images": images, "annotations": int(np.count_nonzero(~self.judgement.dropped_annotations[start:end]))}
 
 
 def content_hash(paths: list[str]) -> str:
@@ -76,7 +77,7 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
     kept_by_split = Counter(i.split for i in data.images if i.row in kept)
     stats = {name: SplitSummary.of(s, kept_by_split[name])
              for name, s in judgement.image_context.by_split_stats().items()}
-    kept_annotations = len(data.annotations) - len(judgement.dropped_annotations)
+    kept_annotations = len(data.annotations) - int(np.count_nonzero(judgement.dropped_annotations))
     paths = [s.path for s in data.sources]
     report = Report(
         manifest=ManifestInfo(
@@ -139,9 +140,10 @@ def _drops(run: AnnotationRun) -> dict[int, dict[str, set[int]]]:
     for image in run.data.images:
         if image.row in run.judgement.dropped_images:
             drops[image.source]["images"].add(image.position)
-    for annotation in run.data.annotations:
-        if annotation.index in run.judgement.dropped_annotations:
-            drops[annotation.source]["annotations"].add(annotation.position)
+    columns = run.data.annotations
+    dropped = np.flatnonzero(run.judgement.dropped_annotations)
+    for source, position in zip(columns.source[dropped].tolist(), columns.positions(dropped).tolist(), strict=True):
+        drops[source]["annotations"].add(position)
     if run.data.kind is InputKind.SA1B:
         for drop in drops.values():
             del drop["images"]

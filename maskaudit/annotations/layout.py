@@ -26,6 +26,13 @@ class Layout:
     values: dict[str, tuple[int, int]]
     elements: dict[str, array[int]] = field(default_factory=dict)
 
+    def count(self, key: str) -> int:
+        return len(self.elements.get(key, ())) // 2
+
+    def span(self, key: str, number: int) -> tuple[int, int]:
+        flat = self.elements[key]
+        return flat[2 * number], flat[2 * number + 1]
+
     def spans(self, key: str) -> list[tuple[int, int]]:
         flat = self.elements.get(key, array("q"))
         return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
