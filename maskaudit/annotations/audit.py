@@ -16,7 +16,9 @@ from maskaudit.annotations.facts import AnnotationSet, InputKind
 from maskaudit.annotations.filtered import write_filtered
 from maskaudit.annotations.images import image_rows
 from maskaudit.annotations.judge import IMAGE_CHECKS, AnnotationJudgement, judge_annotations
+from maskaudit.annotations.overlaps import OVERLAP_FLOOR
 from maskaudit.annotations.reader import read_annotations
+from maskaudit.checks.annotations.duplicate_instance import duplicate_instance
 from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
 from maskaudit.facts import RowFacts
@@ -67,6 +69,10 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
                          examples: int = DEFAULT_EXAMPLES, config: Path | None = None) -> AnnotationRun:
     """Read the annotation files, decode each image they name once, and judge; image names resolve against
     ``root``, else the folder of the file that names them."""
+    iou = duplicate_instance.resolved_options(settings.thresholds)["iou"]
+    if iou < OVERLAP_FLOOR:
+        raise UsageError(f"duplicate-instance iou {iou:g} is below {OVERLAP_FLOOR:g}, the least overlap measured; "
+                         f"set it to {OVERLAP_FLOOR:g} or more")
     data = read_annotations(given, split_field)
     roots = tuple(os.fspath(root) if root is not None else os.path.dirname(os.path.abspath(s.path))
                   for s in data.sources)

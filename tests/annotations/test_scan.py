@@ -131,3 +131,13 @@ def test_demo_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
     runpy.run_path(str(copy / "make_coco.py"), run_name="__main__")
     for name in ("instances_train.json", "instances_val.json"):
         assert (copy / name).read_text() == (DEMO / name).read_text()
+
+
+def test_a_duplicate_instance_iou_below_what_is_measured_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "maskaudit.toml"
+    config.write_text("[checks.duplicate-instance]\niou = 0.3\n")
+    code = run(["scan", str(DEMO / "instances_train.json"), "--root", str(DEMO / "images"), "--config", str(config),
+                "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "duplicate-instance iou 0.3" in err and "0.5" in err
