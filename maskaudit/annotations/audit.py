@@ -17,7 +17,8 @@ from maskaudit.annotations.filtered import write_filtered
 from maskaudit.annotations.images import image_rows
 from maskaudit.annotations.judge import IMAGE_CHECKS, AnnotationJudgement, judge_annotations
 from maskaudit.annotations.overlaps import OVERLAP_FLOOR
-from maskaudit.annotations.reader import read_annotations
+from maskaudit.annotations.rasterize import RASTER_CHECKS, judge_rasterized, raster_settings, rasterized_rows
+from maskaudit.annotations.reader import annotation_elements, read_annotations
 from maskaudit.checks.annotations.duplicate_instance import duplicate_instance
 from maskaudit.data_root import DataRoot
 from maskaudit.errors import UsageError
@@ -25,6 +26,7 @@ from maskaudit.facts import RowFacts
 from maskaudit.facts_columns import FactsStore, facts_batch
 from maskaudit.findings import Finding
 from maskaudit.findings_file import write_findings
+from maskaudit.judge import sort_key
 from maskaudit.limits import Limits
 from maskaudit.output import SCAN_FILES, OutputSet, write_facts
 from maskaudit.report import DEFAULT_EXAMPLES, ManifestInfo, Report, SplitSummary, checks_ran
@@ -66,9 +68,11 @@ def content_hash(paths: list[str]) -> str:
 
 def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.PathLike[str] | None = None,
                          split_field: str | None = None, workers: int = 1, limits: Limits = Limits(),
-                         examples: int = DEFAULT_EXAMPLES, config: Path | None = None) -> AnnotationRun:
+                         examples: int = DEFAULT_EXAMPLES, config: Path | None = None,
+                         rasterize: bool = False) -> AnnotationRun:
     """Read the annotation files, decode each image they name once, and judge; image names resolve against
-    ``root``, else the folder of the file that names them."""
+    ``root``, else the folder of the file that names them. ``rasterize``: also judge each kept image's label map
+    with the mask checks."""
     iou = duplicate_instance.resolved_options(settings.thresholds)["iou"]
     if iou < OVERLAP_FLOOR:
         raise UsageError(f"duplicate-instance iou {iou:g} is below {OVERLAP_FLOOR:g}, the least overlap measured; "
@@ -77,8 +81,15 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
     roots = tuple(os.fspath(root) if root is not None else os.path.dirname(os.path.abspath(s.path))
                   for s in data.sources)
     rows = image_rows(data.images, data.sources, roots, workers, limits)
-    judgement = judge_annotations(data, settings, rows, DataRoot(os.path.normpath(os.path.abspath(roots[0])),
-                                                                 declared=root is not None))
+    data_root = DataRoot(os.path.normpath(os.path.abspath(roots[0])), declared=root is not None)
+    judgement = judge_annotations(data, settings, rows, data_root)
+    findings, ran = judgement.findings, checks_ran(settings, pipeline=False, checks=IMAGE_CHECKS)
+    if rasterize:
+        painted = raster_settings(settings, judgement.context)
+        counts = np.diff(data.annotations.starts).tolist()
+        maps = rasterized_rows(judgement.context, annotation_elements(data.sources, counts), limits)
+        findings = tuple(sorted(findings + judge_rasterized(judgement.context, maps, painted, data_root), key=sort_key))
+        ran += checks_ran(painted, pipeline=False, checks=RASTER_CHECKS)
     kept = frozenset(i.row for i in data.images) - judgement.dropped_images
     kept_by_split = Counter(i.split for i in data.images if i.row in kept)
     stats = {name: SplitSummary.of(s, kept_by_split[name])
@@ -93,12 +104,12 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
         settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels,
                   "cache": False},
         rows_kept=len(kept), rows_dropped=len(data.images) - len(kept), splits=stats, examples_per_check=examples,
-        ran=checks_ran(settings, pipeline=False, checks=IMAGE_CHECKS) + checks_ran(settings, False, annotations=True),
+        ran=ran + checks_ran(settings, False, annotations=True),
         fail_on=settings.fail_on,
         notes=(f"{given.kind.value} input: {len(paths)} file(s), {len(data.images)} images, {len(data.categories)} "
                f"categories, {len(data.annotations)} annotations ({kept_annotations} kept); rows are images",),
-    ).with_findings(judgement.findings)
-    return AnnotationRun(report, judgement.findings, data, rows, judgement, roots, limits)
+    ).with_findings(findings)
+    return AnnotationRun(report, findings, data, rows, judgement, roots, limits)
 
 
 def filtered_name(source_path: str) -> str:

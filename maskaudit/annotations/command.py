@@ -17,7 +17,8 @@ from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import Settings
 
 
-def scan_annotation_files(given: Input, settings: Settings, config: ScanConfig, out: str | None, quiet: bool) -> None:
+def scan_annotation_files(given: Input, settings: Settings, config: ScanConfig, out: str | None, quiet: bool,
+                          rasterize: bool = False) -> None:
     """Audit the annotation files, write the output set, and exit 1 when the verdict fails, else 0."""
     from maskaudit.annotations.audit import content_hash, run_annotation_audit, write_annotation_outputs
 
@@ -30,7 +31,8 @@ def scan_annotation_files(given: Input, settings: Settings, config: ScanConfig, 
     workers = min(config.workers or default_workers(), default_workers())
     run = run_annotation_audit(given, settings, root=config.root, split_field=config.columns.get("split"),
                                workers=workers, limits=config.limits(), config=config.source,
-                               examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES)
+                               examples=config.examples if config.examples is not None else DEFAULT_EXAMPLES,
+                               rasterize=rasterize)
     try:
         report, written = write_annotation_outputs(run, output)
     except OSError as exc:

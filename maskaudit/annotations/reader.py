@@ -11,7 +11,7 @@ import json
 import mmap
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -80,6 +80,24 @@ def read_annotations(given: Input, split_field: str | None = None) -> Annotation
                                         layout.count("annotations")))
     annotations = AnnotationColumns.concat(parts) if parts else empty_columns(0)
     return AnnotationSet(given.kind, tuple(sources), tuple(images), tuple(categories), annotations)
+
+
+def annotation_elements(sources: Sequence[Source], counts: Sequence[int]
+                        ) -> Callable[[int], AbstractContextManager[Callable[[int], Any]]]:
+    """For file ``number``, a context that maps it and gives the reader of its ``annotations`` elements; the file
+    must still hold ``counts[number]`` of them."""
+
+    @contextmanager
+    def elements(number: int) -> Iterator[Callable[[int], Any]]:
+        path = sources[number].path
+        with _mapped(path) as data:
+            layout = scan_layout(data, {"annotations"}, path)
+            if layout.count("annotations") != counts[number]:
+                raise UsageError(f"{path} changed while it was audited, or holds annotations that are not JSON "
+                                 "objects; scan it again, or without --rasterize")
+            yield _element_reader(data, layout)
+
+    return elements
 
 
 def _element_reader(data: mmap.mmap, layout: Layout) -> Callable[[int], Any]:
