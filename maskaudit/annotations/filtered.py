@@ -28,20 +28,33 @@ def _cut(data: memoryview, layout: Layout, drop: Mapping[str, Collection[int]], 
     cuts = sorted((layout.values[key], key) for key in drop if key in layout.elements)
     position = 0
     for (start, end), key in cuts:
-        spans = layout.spans(key)
-        left_out = drop[key]
-        chosen = [span for number, span in enumerate(spans) if number not in left_out]
-        kept[key] = len(chosen)
+        count = layout.count(key)
+        left_out = sorted(n for n in set(drop[key]) if 0 <= n < count)
+        kept[key] = count - len(left_out)
         stream.write(data[position:start])
-        if len(chosen) == len(spans):
+        if not left_out:
             stream.write(data[start:end])
         else:
-            separator = data[spans[0][1]:spans[1][0]] if len(spans) > 1 else b", "
-            stream.write(data[start:spans[0][0]] if chosen else b"[")
-            for number, (first, last) in enumerate(chosen):
-                if number:
+            first, last = layout.span(key, 0)[0], layout.span(key, count - 1)[1]
+            separator = data[layout.span(key, 0)[1]:layout.span(key, 1)[0]] if count > 1 else b", "
+            stream.write(data[start:first] if kept[key] else b"[")
+            written = False
+            for run_start, run_end in _runs(left_out, count):  # kept elements in a row: one slice, as they were
+                if written:
                     stream.write(separator)
-                stream.write(data[first:last])
-            stream.write(data[spans[-1][1]:end] if chosen else b"]")
+                stream.write(data[layout.span(key, run_start)[0]:layout.span(key, run_end)[1]])
+                written = True
+            stream.write(data[last:end] if kept[key] else b"]")
         position = end
     stream.write(data[position:])
+
+
+def _runs(left_out: list[int], count: int) -> list[tuple[int, int]]:
+    """The (first, last) element numbers of each run of kept elements, given the sorted left-out ones."""
+    runs = []
+    start = 0
+    for number in [*left_out, count]:
+        if number > start:
+            runs.append((start, number - 1))
+        start = number + 1
+    return runs

@@ -18,7 +18,7 @@ from maskaudit.cli import run
 from maskaudit.findings import Finding
 from maskaudit.limits import Limits
 from maskaudit.settings import Settings
-from tests.checks.annotation_cases import H, W, Dataset, box, img, many_boxes, one
+from tests.checks.annotation_cases import Dataset, H, W, box, img, many_boxes, one
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "coco"
 
