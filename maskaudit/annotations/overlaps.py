@@ -29,16 +29,18 @@ def measure_overlaps(part: AnnotationColumns, mask_of: MaskOf) -> Overlaps:
     categories, _ = factorize(part.category_id[usable])
     order = np.lexsort((usable, categories, images))
     group = images[order] * (int(categories.max()) + 1) + categories[order]
-    bounds = np.flatnonzero(np.diff(group)) + 1
+    members = usable[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(group)) + 1])
+    ends = np.append(starts[1:], len(group))
+    several = ends - starts > 1  # most instances are alone with their category on their image
     later: list[int] = []
     earlier: list[int] = []
     found: list[float] = []
-    for members in np.split(usable[order], bounds):
-        if len(members) > 1:
-            for pair in _group(part, members, mask_of):
-                later.append(pair[0])
-                earlier.append(pair[1])
-                found.append(pair[2])
+    for start, end in zip(starts[several].tolist(), ends[several].tolist(), strict=True):
+        for pair in _group(part, members[start:end], mask_of):
+            later.append(pair[0])
+            earlier.append(pair[1])
+            found.append(pair[2])
     return Overlaps(np.array(later, dtype=np.int64), np.array(earlier, dtype=np.int64),
                     np.array(found, dtype=np.float64))
 
