@@ -138,7 +138,7 @@ def scan(
     )
     annotations = detect_annotations([manifest, *(more or [])])
     if annotations is not None:
-        scan_annotation_files(annotations, settings, config, out, quiet, rasterize)
+        scan_annotation_files(annotations, settings, config, out, quiet, rasterize, write_baseline)
     if rasterize:
         raise UsageError("--rasterize paints annotation files' instances (COCO); a manifest's masks are label maps "
                          "already: scan it without --rasterize")
