@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from maskaudit import storage
 from maskaudit.annotations.detect import Input
 from maskaudit.annotations.facts import AnnotationSet, InputKind
 from maskaudit.annotations.filtered import write_filtered
@@ -78,10 +79,10 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
         raise UsageError(f"duplicate-instance iou {iou:g} is below {OVERLAP_FLOOR:g}, the least overlap measured; "
                          f"set it to {OVERLAP_FLOOR:g} or more")
     data = read_annotations(given, split_field)
-    roots = tuple(os.fspath(root) if root is not None else os.path.dirname(os.path.abspath(s.path))
-                  for s in data.sources)
+    roots = tuple(os.fspath(root) if root is not None else _folder(location) for location in given.locations)
     rows = image_rows(data.images, data.sources, roots, workers, limits)
-    data_root = DataRoot(os.path.normpath(os.path.abspath(roots[0])), declared=root is not None)
+    data_root = DataRoot(roots[0] if storage.is_remote(roots[0]) else os.path.normpath(os.path.abspath(roots[0])),
+                         declared=root is not None)
     judgement = judge_annotations(data, settings, rows, data_root)
     findings, ran = judgement.findings, checks_ran(settings, pipeline=False, checks=IMAGE_CHECKS)
     if rasterize:
@@ -96,9 +97,10 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
              for name, s in judgement.image_context.by_split_stats().items()}
     kept_annotations = len(data.annotations) - int(np.count_nonzero(judgement.dropped_annotations))
     paths = [s.path for s in data.sources]
+    shown = given.locations
     report = Report(
         manifest=ManifestInfo(
-            path=paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)",
+            path=shown[0] if len(shown) == 1 else f"{shown[0]} (+{len(shown) - 1} more)",
             format=given.kind.value, rows=len(data.images), content_hash=content_hash(paths),
             columns={"split": split_field}, root=roots[0], config=str(config) if config is not None else None),
         settings={**settings.to_dict(), "max_file_bytes": limits.max_file_bytes, "max_pixels": limits.max_pixels,
@@ -110,6 +112,11 @@ def run_annotation_audit(given: Input, settings: Settings, *, root: str | os.Pat
                f"categories, {len(data.annotations)} annotations ({kept_annotations} kept); rows are images",),
     ).with_findings(findings)
     return AnnotationRun(report, findings, data, rows, judgement, roots, limits)
+
+
+def _folder(location: str) -> str:
+    """The folder an annotation file lies in, where the images it names are looked for without --root."""
+    return storage.parent(location) if storage.is_remote(location) else os.path.dirname(os.path.abspath(location))
 
 
 def filtered_name(source_path: str) -> str:

@@ -10,6 +10,7 @@ import click
 import typer
 
 from maskaudit.annotations.detect import Input
+from maskaudit.annotations.remote import local_copies
 from maskaudit.api import default_workers
 from maskaudit.baseline import apply_baseline, load_baseline, render_baseline
 from maskaudit.config import ScanConfig
@@ -18,6 +19,7 @@ from maskaudit.output import append_step_summary, atomic_write_text, default_out
 from maskaudit.report import DEFAULT_EXAMPLES
 from maskaudit.reporters.terminal import render_terminal
 from maskaudit.settings import Settings
+from maskaudit.storage import is_remote
 
 
 def scan_annotation_files(given: Input, settings: Settings, config: ScanConfig, out: str | None, quiet: bool,
@@ -26,10 +28,11 @@ def scan_annotation_files(given: Input, settings: Settings, config: ScanConfig, 
     accepts aside), else 0."""
     from maskaudit.annotations.audit import content_hash, run_annotation_audit, write_annotation_outputs
 
-    first = given.files[0][0]
-    if config.root is not None and not os.path.isdir(os.fspath(config.root)):
+    first = given.locations[0]
+    if config.root is not None and not is_remote(config.root) and not os.path.isdir(os.fspath(config.root)):
         raise UsageError(f"--root {config.root} is not a folder of images")
     out_dir = out if out is not None else default_out_dir(first)
+    given = click.get_current_context().with_resource(local_copies(given))
     paths = [path for path, _ in given.files]
     output = click.get_current_context().with_resource(prepare_output(out_dir, first, content_hash(paths)))
     accepted = load_baseline(config.baseline) if config.baseline is not None and write_baseline is None else None
