@@ -29,7 +29,7 @@ from maskaudit.annotations.facts import (
     Source,
 )
 from maskaudit.annotations.geometry import annotation_facts
-from maskaudit.annotations.layout import Layout, scan_layout
+from maskaudit.annotations.layout import Layout, Released, scan_layout
 from maskaudit.annotations.overlaps import Mask, measure_overlaps
 from maskaudit.errors import UsageError
 
@@ -41,11 +41,13 @@ class _Range:
 
     def __init__(self, data: mmap.mmap, start: int, end: int) -> None:
         self._data, self._position, self._end = data, start, end
+        self._released = Released(data)
 
     def read(self, size: int = -1) -> bytes:
         stop = self._end if size < 0 else min(self._end, self._position + size)
         chunk = self._data[self._position:stop]
         self._position = stop
+        self._released.upto(stop)
         return chunk
 
 
