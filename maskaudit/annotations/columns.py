@@ -7,7 +7,6 @@ string, a float, a missing id) is an object array, and the helpers here give bot
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -86,15 +85,6 @@ def first_positions(table: NDArray[Any], queries: NDArray[Any]) -> NDArray[np.in
     for number, key in enumerate(table.tolist()):
         index.setdefault(key, number)
     return np.fromiter((index.get(k, -1) for k in queries.tolist()), dtype=np.int64, count=len(queries))
-
-
-def repeated(keys: NDArray[Any]) -> NDArray[np.bool_]:
-    """Where a key occurs more than once."""
-    if keys.dtype == np.int64:
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        return np.asarray(counts[inverse.reshape(-1)] > 1)
-    counted = Counter(keys.tolist())
-    return np.fromiter((counted[k] > 1 for k in keys.tolist()), dtype=np.bool_, count=len(keys))
 
 
 @dataclass(frozen=True)
