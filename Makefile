@@ -44,8 +44,8 @@ demo: install $(VENV)/.coco-installed
 	echo "Exit code $$status: the demo dataset holds every defect maskaudit finds, so 1 (findings) is expected."; \
 	test $$status -le 1
 	@status=0; $(BIN)/maskaudit scan fixtures/demo/coco/instances_train.json fixtures/demo/coco/instances_val.json \
-		--root fixtures/demo/coco/images || status=$$?; \
-	echo; echo "Report: fixtures/demo/coco/instances_train.maskaudit/report.html; filtered COCO files beside it"; \
+		--root fixtures/demo/coco/images --rasterize || status=$$?; \
+	echo; echo "Report: fixtures/demo/coco/instances_train.maskaudit/report.html; filtered COCO files beside it; --rasterize adds the label-map checks"; \
 	echo "Exit code $$status: the COCO demo holds every annotation-file defect, so 1 (findings) is expected."; \
 	test $$status -le 1
 

@@ -43,12 +43,14 @@ data = read_annotations(given)
 read = time.perf_counter() - start
 judgement = judge_annotations(data, Settings())
 judged = time.perf_counter() - start
-positions = {a.position for a in data.annotations if a.index in judgement.dropped_annotations}
+import numpy as np
+columns = data.annotations
+positions = set(columns.positions(np.flatnonzero(judgement.dropped_annotations)).tolist())
 with open(sys.argv[2], "wb") as stream:
     kept = write_filtered(sys.argv[1], {"images": set(), "annotations": positions}, stream)
 total = time.perf_counter() - start
 print(len(data.annotations), len(judgement.findings), kept["annotations"], base, high_water_kib(), read, judged,
-      total)
+      total, columns.nbytes)
 """
 
 
@@ -95,11 +97,12 @@ def run_coco_bench(folder: Path = DEFAULT_FOLDER, annotations: int = DEFAULT_ANN
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-c", CHILD, str(path), str(filtered)], capture_output=True, text=True,
                             check=True, env=env)
-    count, findings, kept, base, peak, read, judged, total = result.stdout.split()
+    count, findings, kept, base, peak, read, judged, total, facts = result.stdout.split()
     filtered.unlink(missing_ok=True)
     return {"annotations": int(count), "file_mib": round(path.stat().st_size / 2**20, 1), "findings": int(findings),
             "kept_annotations": int(kept), "baseline_rss_mib": round(int(base) / 1024, 1),
             "peak_rss_mib": round(int(peak) / 1024, 1), "read_s": round(float(read), 1),
+            "facts_bytes_per_annotation": round(int(facts) / max(1, int(count))),
             "judge_s": round(float(judged) - float(read), 1),
             "filtered_write_s": round(float(total) - float(judged), 1),
             "total_s": round(float(total), 1)}
@@ -109,7 +112,8 @@ def report(figures: dict[str, Any]) -> str:
     return (f"COCO annotation pass: {figures['annotations']:,} annotations ({figures['file_mib']} MiB of JSON): "
             f"read {figures['read_s']} s, judged {figures['judge_s']} s, filtered file written "
             f"{figures['filtered_write_s']} s; peak RSS {figures['peak_rss_mib']} MiB "
-            f"(interpreter and imports {figures['baseline_rss_mib']} MiB); {figures['findings']:,} findings, "
+            f"(interpreter and imports {figures['baseline_rss_mib']} MiB); annotation facts "
+            f"{figures['facts_bytes_per_annotation']} bytes each; {figures['findings']:,} findings, "
             f"{figures['kept_annotations']:,} annotations kept")
 
 

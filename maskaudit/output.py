@@ -212,7 +212,7 @@ def prepare_output(out: Path | str, manifest_path: Path | str, content_hash: str
     against runs on this machine. ``content_hash`` is the input's when it is not a manifest (an annotation
     file)."""
     if storage.is_remote(os.fspath(out)) or storage.is_remote(os.fspath(manifest_path)):
-        return _prepare_remote(os.fspath(out), os.fspath(manifest_path))
+        return _prepare_remote(os.fspath(out), os.fspath(manifest_path), content_hash)
     out, manifest_path = Path(out), Path(manifest_path)
     target = Path(os.path.abspath(out))
     if target.exists() and not target.is_dir():
@@ -242,10 +242,10 @@ def prepare_output(out: Path | str, manifest_path: Path | str, content_hash: str
         raise
 
 
-def _prepare_remote(out: str, manifest_path: str) -> OutputSet:
+def _prepare_remote(out: str, manifest_path: str, content_hash: str | None = None) -> OutputSet:
     remote = out if storage.is_remote(out) else None
     if remote is None:
-        return prepare_output_local(Path(out), manifest_path)
+        return prepare_output_local(Path(out), manifest_path, content_hash)
     storage.require(remote)
     base = remote.rstrip("/")
     manifest = storage.normalise(manifest_path) if storage.is_remote(manifest_path) else None
@@ -263,13 +263,14 @@ def _prepare_remote(out: str, manifest_path: str) -> OutputSet:
     try:
         from maskaudit.manifest import open_manifest as opened
 
-        return OutputSet(target, remote, lock, lock_path, opened(manifest_path).content_hash(), remote=remote)
+        manifest_hash = content_hash if content_hash is not None else opened(manifest_path).content_hash()
+        return OutputSet(target, remote, lock, lock_path, manifest_hash, remote=remote)
     except BaseException:
         _unlock(lock_path, lock)
         raise
 
 
-def prepare_output_local(out: Path, manifest_location: str) -> OutputSet:
+def prepare_output_local(out: Path, manifest_location: str, content_hash: str | None = None) -> OutputSet:
     """A local --out for a manifest in a store: nothing of the manifest is on this disk to protect."""
     target = Path(os.path.abspath(out))
     if target.exists() and not target.is_dir():
@@ -279,7 +280,8 @@ def prepare_output_local(out: Path, manifest_location: str) -> OutputSet:
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path, lock = _lock(target)
     try:
-        return OutputSet(target, out, lock, lock_path, open_manifest(manifest_location).content_hash())
+        manifest_hash = content_hash if content_hash is not None else open_manifest(manifest_location).content_hash()
+        return OutputSet(target, out, lock, lock_path, manifest_hash)
     except BaseException:
         _unlock(lock_path, lock)
         raise

@@ -9,6 +9,10 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from maskaudit.annotations.columns import AnnotationColumns, first_positions, keys_of
 from maskaudit.annotations.facts import AnnotationFacts, AnnotationSet, CategoryEntry, ImageEntry, Key, Source
 from maskaudit.checks.base import Check, Family, Kind, Stage
 from maskaudit.facts import ImageFacts, RowFacts
@@ -38,29 +42,26 @@ def annotation_check(
 class AnnotationContext:
     """Images, categories and annotations of every input file, with the decoded image facts by row.
 
-    ``image_rows`` may be empty (images not decoded); ``kept_*`` are None until record checks have decided.
+    ``image_rows`` may be empty (images not decoded); ``kept_*`` are None until record checks have decided
+    (``kept_annotations``: a flag per annotation index).
     """
 
     data: AnnotationSet
     settings: Settings = field(default_factory=Settings)
     image_rows: Sequence[RowFacts] = ()
     kept_images: frozenset[int] | None = None
-    kept_annotations: frozenset[int] | None = None
+    kept_annotations: NDArray[np.bool_] | None = None
 
-    def with_kept(self, images: frozenset[int], annotations: frozenset[int]) -> AnnotationContext:
+    def with_kept(self, images: frozenset[int], annotations: NDArray[np.bool_]) -> AnnotationContext:
         return replace(self, kept_images=images, kept_annotations=annotations)
 
     @property
     def sources(self) -> tuple[Source, ...]:
         return self.data.sources
 
-    @cached_property
-    def image_index(self) -> dict[tuple[int, Key], ImageEntry]:
-        """Each (file, image id) to its first image record."""
-        found: dict[tuple[int, Key], ImageEntry] = {}
-        for image in self.data.images:
-            found.setdefault((image.source, image.id), image)
-        return found
+    @property
+    def annotations(self) -> AnnotationColumns:
+        return self.data.annotations
 
     @cached_property
     def category_ids(self) -> dict[int, dict[Key, CategoryEntry]]:
@@ -70,8 +71,52 @@ class AnnotationContext:
             found[category.source].setdefault(category.id, category)
         return found
 
+    @cached_property
+    def first_image(self) -> NDArray[np.int64]:
+        """Each image row's first image record of its file with its id (the record an id names)."""
+        found = np.arange(len(self.data.images), dtype=np.int64)
+        for rows in self._image_rows_by_source.values():
+            ids = keys_of([self.data.images[row].id for row in rows])
+            found[rows] = rows[first_positions(ids, ids)]
+        return found
+
+    @cached_property
+    def annotation_image(self) -> NDArray[np.int64]:
+        """Each annotation's image row (the first image record of its file with its image_id), or -1."""
+        columns = self.annotations
+        found = np.full(len(columns), -1, dtype=np.int64)
+        for source, rows in self._image_rows_by_source.items():
+            start, end = int(columns.starts[source]), int(columns.starts[source + 1])
+            ids = keys_of([self.data.images[row].id for row in rows])
+            at = first_positions(ids, columns.image_id[start:end])
+            found[start:end] = np.where(at >= 0, rows[at], -1)
+        return found
+
+    @cached_property
+    def _image_rows_by_source(self) -> dict[int, NDArray[np.int64]]:
+        rows: dict[int, list[int]] = defaultdict(list)
+        for image in self.data.images:
+            rows[image.source].append(image.row)
+        return {source: np.array(found, dtype=np.int64) for source, found in rows.items()}
+
+    @cached_property
+    def image_sizes(self) -> NDArray[np.int64]:
+        """Each image row's declared (height, width), 0 where it declares none."""
+        return np.array([i.size or (0, 0) for i in self.data.images], dtype=np.int64).reshape(-1, 2)
+
+    @cached_property
+    def annotation_split(self) -> tuple[NDArray[np.int64], list[str]]:
+        """Each annotation's split (its image's, else its file's) as a number, and the split names."""
+        names = self.split_names
+        number = {name: n for n, name in enumerate(names)}
+        by_image = np.array([number[i.split] for i in self.data.images] + [0], dtype=np.int64)
+        by_source = np.array([number[s.split] for s in self.sources] + [0], dtype=np.int64)
+        image = self.annotation_image
+        return np.where(image >= 0, by_image[image], by_source[self.annotations.source]), names
+
     def image_of(self, annotation: AnnotationFacts) -> ImageEntry | None:
-        return self.image_index.get((annotation.source, annotation.image_id))
+        row = int(self.annotation_image[annotation.index])
+        return self.data.images[row] if row >= 0 else None
 
     def facts_of(self, image: ImageEntry) -> ImageFacts | None:
         return self.image_rows[image.row].image if image.row < len(self.image_rows) else None
@@ -90,9 +135,11 @@ class AnnotationContext:
         return [i for i in self.data.images if kept is None or i.row in kept]
 
     @cached_property
-    def usable_annotations(self) -> list[AnnotationFacts]:
-        kept = self.kept_annotations
-        return [a for a in self.data.annotations if kept is None or a.index in kept]
+    def usable_annotations(self) -> NDArray[np.int64]:
+        """The indices of the annotations the filtered file keeps (all, until that is decided)."""
+        if self.kept_annotations is None:
+            return np.arange(len(self.annotations), dtype=np.int64)
+        return np.flatnonzero(self.kept_annotations)
 
     def annotation_hit(self, annotation: AnnotationFacts, message: str, **details: Any) -> Hit:
         """A finding on one annotation, naming its id, its image's id and file name, and its file."""

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from maskaudit import storage
 from maskaudit.annotations.facts import InputKind
 from maskaudit.errors import UsageError
 from maskaudit.shards import is_shard_pattern
@@ -18,10 +19,17 @@ HEAD_BYTES = 1 << 20  # COCO's images come after info and licenses: a megabyte r
 
 @dataclass(frozen=True)
 class Input:
-    """What to read: the files, each with the split its name gives."""
+    """What to read: the files, each with the split its name gives; ``origins`` are the URLs local copies were
+    made from (none when the files are read where they lie)."""
 
     kind: InputKind
     files: tuple[tuple[str, str], ...]
+    origins: tuple[str, ...] = ()
+
+    @property
+    def locations(self) -> tuple[str, ...]:
+        """Where each file lies as the user named it."""
+        return self.origins or tuple(path for path, _ in self.files)
 
 
 def split_name(path: str) -> str:
@@ -37,7 +45,7 @@ def json_kind(path: str) -> InputKind | None:
     import ijson
 
     try:
-        with open(path, "rb") as handle:
+        with storage.open_binary(path) if storage.is_remote(path) else open(path, "rb") as handle:
             head = handle.read(HEAD_BYTES)
     except OSError:
         return None
@@ -70,6 +78,13 @@ def detect(locations: Sequence[str]) -> Input | None:
     files: list[tuple[str, str]] = []
     kinds: set[InputKind] = set()
     for location in locations:
+        if storage.is_remote(location) and location.lower().endswith(".json"):
+            if json_kind(location) is not InputKind.COCO:
+                raise UsageError(f"{location} is not a COCO file (images, annotations, categories); SA-1B files are "
+                                 "read from a local folder")
+            kinds.add(InputKind.COCO)
+            files.append((location, split_name(storage.name(location))))
+            continue
         if "://" in location or is_shard_pattern(location):
             return None
         if any(c in location for c in "*?["):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from maskaudit.annotations.columns import AnnotationColumns
 
 Key = int | str | float | None
 """An id as the JSON writes it: COCO ids are integers, but a file may hold anything."""
@@ -65,8 +68,9 @@ class AnnotationFacts:
     """One record of ``annotations``: what it declares and what its decoded segmentation covers.
 
     Boxes are COCO's (x, y, width, height). ``extent`` is the (x0, y0, x1, y1) reach of the raw polygon
-    coordinates before any clipping (None for RLE). ``mask_*`` come from pycocotools' decoding; ``rle`` keeps
-    the compressed mask for overlap tests. ``problem`` says why the segmentation could not be read.
+    coordinates before any clipping (None for RLE). ``mask_*`` come from pycocotools' decoding. ``rle`` and
+    ``decoded_size`` are the decoded mask of a record just read; the columns a scan keeps hold neither, so a
+    record they give back has none. ``problem`` says why the segmentation could not be read.
     """
 
     index: int
@@ -91,10 +95,10 @@ class AnnotationFacts:
 
 @dataclass(frozen=True)
 class AnnotationSet:
-    """Every input file's images, categories and annotation facts, numbered across files."""
+    """Every input file's images, categories and annotation facts (in columns), numbered across files."""
 
     kind: InputKind
     sources: tuple[Source, ...]
     images: tuple[ImageEntry, ...]
     categories: tuple[CategoryEntry, ...]
-    annotations: Sequence[AnnotationFacts]
+    annotations: AnnotationColumns

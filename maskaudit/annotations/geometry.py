@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from pycocotools import mask as coco_mask
 
 from maskaudit.annotations.facts import AnnotationFacts, Key, SegmentationKind
@@ -20,24 +20,24 @@ def annotation_facts(record: Any, index: int, source: int, position: int,
     if not isinstance(record, Mapping):
         return AnnotationFacts(index, source, position, None, None, None, False, SegmentationKind.INVALID, None,
                                None, problem=f"annotation is a JSON {type(record).__name__}, not an object")
-    base = AnnotationFacts(
-        index=index, source=source, position=position, id=_key(record.get("id")),
-        image_id=_key(record.get("image_id")), category_id=_key(record.get("category_id")),
-        iscrowd=record.get("iscrowd") in (1, True), kind=SegmentationKind.MISSING, bbox=_box(record.get("bbox")),
-        area=_number(record.get("area")),
-    )
     segmentation = record.get("segmentation")
-    if segmentation is None:
-        return base
+    found: dict[str, Any] = {}
     try:
         if isinstance(segmentation, list):
-            return _polygons(base, segmentation, image_size)
-        if isinstance(segmentation, Mapping):
-            return _rle(base, segmentation)
+            found = _polygons(segmentation, image_size)
+        elif isinstance(segmentation, Mapping):
+            found = _rle(segmentation)
+        elif segmentation is not None:
+            found = {"kind": SegmentationKind.INVALID, "problem": f"segmentation is a JSON "
+                                                                  f"{type(segmentation).__name__}, neither polygons "
+                                                                  "nor an RLE"}
     except (ValueError, TypeError, OverflowError) as exc:  # pycocotools' own refusals become the finding
-        return replace(base, kind=_kind_of(segmentation), problem=f"pycocotools cannot read it: {exc}")
-    return replace(base, kind=SegmentationKind.INVALID,
-                    problem=f"segmentation is a JSON {type(segmentation).__name__}, neither polygons nor an RLE")
+        found = {"kind": _kind_of(segmentation), "problem": f"pycocotools cannot read it: {exc}"}
+    return AnnotationFacts(
+        index=index, source=source, position=position, id=_key(record.get("id")),
+        image_id=_key(record.get("image_id")), category_id=_key(record.get("category_id")),
+        iscrowd=record.get("iscrowd") in (1, True), kind=found.pop("kind", SegmentationKind.MISSING),
+        bbox=_box(record.get("bbox")), area=_number(record.get("area")), **found)
 
 
 def _kind_of(segmentation: Any) -> SegmentationKind:
@@ -48,64 +48,67 @@ def _kind_of(segmentation: Any) -> SegmentationKind:
     return SegmentationKind.INVALID
 
 
-def _polygons(base: AnnotationFacts, parts: list[Any], image_size: tuple[int, int] | None) -> AnnotationFacts:
+_NUMBERS = frozenset((int, float))
+
+
+def _polygons(parts: list[Any], image_size: tuple[int, int] | None) -> dict[str, Any]:
     kind = SegmentationKind.POLYGON
     points: list[int] = []
     usable: list[list[float]] = []
-    xs: list[float] = []
-    ys: list[float] = []
+    reach: list[tuple[float, float, float, float]] = []
     for number, part in enumerate(parts):
-        if not isinstance(part, list) or not all(_is_number(v) for v in part):
-            return replace(base, kind=kind, problem=f"polygon {number} is not a flat list of numbers")
+        if not isinstance(part, list) or not {type(v) for v in part} <= _NUMBERS:  # bool is no number here
+            return {"kind": kind, "problem": f"polygon {number} is not a flat list of numbers"}
         if len(part) % 2:
-            return replace(base, kind=kind, problem=f"polygon {number} has an odd number of coordinates "
-                                                     f"({len(part)})")
-        values = [float(v) for v in part]
-        if not all(math.isfinite(v) and abs(v) < MAX_COORDINATE for v in values):
-            return replace(base, kind=kind, problem=f"polygon {number} has a coordinate that is not finite or "
-                                                     f"beyond {MAX_COORDINATE:g}")
+            return {"kind": kind, "problem": f"polygon {number} has an odd number of coordinates ({len(part)})"}
+        values = np.array(part, dtype=np.float64)
+        if not (np.isfinite(values).all() and (np.abs(values) < MAX_COORDINATE).all()):
+            return {"kind": kind, "problem": f"polygon {number} has a coordinate that is not finite or beyond "
+                                             f"{MAX_COORDINATE:g}"}
         points.append(len(part) // 2)
-        xs.extend(values[0::2])
-        ys.extend(values[1::2])
+        if len(part):
+            xs, ys = values[0::2], values[1::2]
+            reach.append((float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())))
         if len(part) >= 6:
-            usable.append(values)
-    extent = (min(xs), min(ys), max(xs), max(ys)) if xs else None
-    found = replace(base, kind=kind, polygon_points=tuple(points), extent=extent)
+            usable.append(part)
+    extent = (min(r[0] for r in reach), min(r[1] for r in reach), max(r[2] for r in reach),
+              max(r[3] for r in reach)) if reach else None
+    found: dict[str, Any] = {"kind": kind, "polygon_points": tuple(points), "extent": extent}
     if not usable:
-        return replace(found, mask_area=0)
+        return {**found, "mask_area": 0}
+    assert extent is not None
     height, width = image_size if image_size is not None else (
-        max(1, math.ceil(max(ys)) + 1), max(1, math.ceil(max(xs)) + 1))
+        max(1, math.ceil(extent[3]) + 1), max(1, math.ceil(extent[2]) + 1))
     rle = coco_mask.merge(coco_mask.frPyObjects(usable, height, width))
-    return _decoded(found, rle, (height, width))
+    return {**found, **_decoded(rle, (height, width))}
 
 
-def _rle(base: AnnotationFacts, segmentation: Mapping[str, Any]) -> AnnotationFacts:
+def _rle(segmentation: Mapping[str, Any]) -> dict[str, Any]:
     counts, size = segmentation.get("counts"), segmentation.get("size")
     kind = SegmentationKind.COMPRESSED_RLE if isinstance(counts, str) else SegmentationKind.RLE
     if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
-        return replace(base, kind=kind, problem=f"RLE size {size!r} is not [height, width] in positive integers")
+        return {"kind": kind, "problem": f"RLE size {size!r} is not [height, width] in positive integers"}
     height, width = size
-    found = replace(base, kind=kind, rle_size=(height, width))
+    found: dict[str, Any] = {"kind": kind, "rle_size": (height, width)}
     pixels = height * width
     if isinstance(counts, str):
         rle = {"size": [height, width], "counts": counts.encode("ascii", "replace")}
         area = int(coco_mask.area(rle))
         x, y, w, h = (float(v) for v in coco_mask.toBbox(rle))
         if not 0 <= area <= pixels or x < 0 or y < 0 or x + w > width or y + h > height:
-            return replace(found, problem=f"compressed RLE counts do not decode to a {height}x{width} mask")
-        return _decoded(found, rle, (height, width))
+            return {**found, "problem": f"compressed RLE counts do not decode to a {height}x{width} mask"}
+        return {**found, **_decoded(rle, (height, width))}
     if not isinstance(counts, list) or not all(isinstance(v, int) and v >= 0 for v in counts):
-        return replace(found, problem="RLE counts are neither a string nor a list of non-negative integers")
+        return {**found, "problem": "RLE counts are neither a string nor a list of non-negative integers"}
     if sum(counts) != pixels:
-        return replace(found, problem=f"RLE counts sum to {sum(counts)}, not {height}x{width} = {pixels} pixels")
-    rle = coco_mask.frPyObjects(dict(segmentation), height, width)
-    return _decoded(found, rle, (height, width))
+        return {**found, "problem": f"RLE counts sum to {sum(counts)}, not {height}x{width} = {pixels} pixels"}
+    return {**found, **_decoded(coco_mask.frPyObjects(dict(segmentation), height, width), (height, width))}
 
 
-def _decoded(found: AnnotationFacts, rle: dict[str, Any], size: tuple[int, int]) -> AnnotationFacts:
+def _decoded(rle: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
     x, y, w, h = (float(v) for v in coco_mask.toBbox(rle))
-    return replace(found, mask_area=int(coco_mask.area(rle)), mask_bbox=(x, y, w, h), rle=bytes(rle["counts"]),
-                    decoded_size=size)
+    return {"mask_area": int(coco_mask.area(rle)), "mask_bbox": (x, y, w, h), "rle": bytes(rle["counts"]),
+            "decoded_size": size}
 
 
 def _is_number(value: Any) -> bool:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+from numpy.typing import NDArray
+
 from maskaudit.annotations.context import AnnotationContext
 from maskaudit.annotations.facts import AnnotationSet
 from maskaudit.checks.base import Check, Family, Stage
@@ -24,12 +27,12 @@ IMAGE_CHECKS: tuple[Check, ...] = tuple(
 
 @dataclass(frozen=True)
 class AnnotationJudgement:
-    """The findings, and what the filtered file leaves out: image rows, and annotation indices (those of left-out
-    images included)."""
+    """The findings, and what the filtered file leaves out: image rows, and a flag per annotation index (those of
+    left-out images included)."""
 
     findings: tuple[Finding, ...]
     dropped_images: frozenset[int]
-    dropped_annotations: frozenset[int]
+    dropped_annotations: NDArray[np.bool_]
     context: AnnotationContext
     image_context: Context
 
@@ -45,25 +48,22 @@ def judge_annotations(data: AnnotationSet, settings: Settings, image_rows: Seque
     checks = active_checks(settings, ANNOTATION_CHECKS)
     findings.extend(_run(checks, Stage.ANNOTATIONS, context, settings))
     dropped_rows = set(images.dropped)
-    dropped_annotations: set[int] = set()
+    dropped_annotations = np.zeros(len(data.annotations), dtype=np.bool_)
     for finding in findings:
         if finding.severity is not Severity.ERROR and finding.check not in settings.drop:
             continue
         index = finding.details.get("annotation_index")
         if isinstance(index, int):
-            dropped_annotations.add(index)
+            dropped_annotations[index] = True
         elif finding.row is not None:
             dropped_rows.add(finding.row)
-    for annotation in data.annotations:
-        image = context.image_of(annotation)
-        if image is None or image.row in dropped_rows:
-            dropped_annotations.add(annotation.index)
+    image = context.annotation_image
+    dropped_annotations |= (image < 0) | np.isin(image, np.fromiter(dropped_rows, dtype=np.int64))
     kept_rows = frozenset(i.row for i in data.images) - dropped_rows
-    kept_annotations = frozenset(a.index for a in data.annotations) - dropped_annotations
-    context = context.with_kept(kept_rows, kept_annotations)
+    context = context.with_kept(kept_rows, ~dropped_annotations)
     findings.extend(_run(checks, Stage.ANNOTATIONS_KEPT, context, settings))
     findings.sort(key=sort_key)
-    return AnnotationJudgement(tuple(findings), frozenset(dropped_rows), frozenset(dropped_annotations), context,
+    return AnnotationJudgement(tuple(findings), frozenset(dropped_rows), dropped_annotations, context,
                                images.context)
 
 

@@ -17,6 +17,24 @@ from maskaudit.errors import UsageError
 
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _OPEN = frozenset(b"[{")
+WINDOW = 32 << 20  # bytes of a mapped file read front to back that stay resident behind the read position
+
+
+class Released:
+    """Hands the pages of a mapped file back to the kernel as reading moves past them: they are clean file
+    pages, read again from the page cache if touched, so a pass over a large file keeps about WINDOW of it
+    resident rather than all of it."""
+
+    def __init__(self, data: mmap.mmap | bytes) -> None:
+        self._data = data if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") else None
+        self._done = 0
+
+    def upto(self, position: int) -> None:
+        if self._data is None or position - self._done < WINDOW:
+            return
+        end = position - position % mmap.PAGESIZE
+        self._data.madvise(mmap.MADV_DONTNEED, self._done, end - self._done)
+        self._done = end
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,13 @@ class Layout:
 
     values: dict[str, tuple[int, int]]
     elements: dict[str, array[int]] = field(default_factory=dict)
+
+    def count(self, key: str) -> int:
+        return len(self.elements.get(key, ())) // 2
+
+    def span(self, key: str, number: int) -> tuple[int, int]:
+        flat = self.elements[key]
+        return flat[2 * number], flat[2 * number + 1]
 
     def spans(self, key: str) -> list[tuple[int, int]]:
         flat = self.elements.get(key, array("q"))
@@ -43,6 +68,7 @@ def scan_layout(data: mmap.mmap | bytes, arrays: Collection[str], name: str) -> 
     key: str | None = None  # the top-level key whose value comes next
     value_start = 0
     collecting: array[int] | None = None
+    released = Released(data)
     for match in _TOKENS.finditer(data, start):
         token = match.group()
         first = token[0]
@@ -67,6 +93,7 @@ def scan_layout(data: mmap.mmap | bytes, arrays: Collection[str], name: str) -> 
         depth -= 1
         if depth == 2 and collecting is not None:
             collecting.append(match.end())
+            released.upto(match.end())
         elif depth == 1 and key is not None:
             values[key] = (value_start, match.end())
             if collecting is not None:

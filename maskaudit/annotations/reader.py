@@ -1,20 +1,23 @@
 """Read annotation files with bounded memory: images and categories are held, annotations are streamed.
 
 Each file is mapped into memory (pages the kernel can drop, not a copy), its top-level layout found in one
-pass, then ``annotations`` streamed element by element by ijson and reduced to facts at once.
+pass, then ``annotations`` streamed element by element by ijson and reduced at once to facts packed in
+columns. Overlaps are then measured per image group, decoding again only the elements that may overlap.
 """
 
 from __future__ import annotations
 
+import json
 import mmap
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import Any
 
 import ijson
 
+from maskaudit.annotations.columns import AnnotationColumns, ColumnsBuilder, empty_columns
 from maskaudit.annotations.detect import Input
 from maskaudit.annotations.facts import (
     AnnotationFacts,
@@ -26,7 +29,8 @@ from maskaudit.annotations.facts import (
     Source,
 )
 from maskaudit.annotations.geometry import annotation_facts
-from maskaudit.annotations.layout import Layout, scan_layout
+from maskaudit.annotations.layout import Layout, Released, scan_layout
+from maskaudit.annotations.overlaps import Mask, measure_overlaps
 from maskaudit.errors import UsageError
 
 COCO_KEYS = ("images", "annotations", "categories")
@@ -37,11 +41,13 @@ class _Range:
 
     def __init__(self, data: mmap.mmap, start: int, end: int) -> None:
         self._data, self._position, self._end = data, start, end
+        self._released = Released(data)
 
     def read(self, size: int = -1) -> bytes:
         stop = self._end if size < 0 else min(self._end, self._position + size)
         chunk = self._data[self._position:stop]
         self._position = stop
+        self._released.upto(stop)
         return chunk
 
 
@@ -50,7 +56,7 @@ def read_annotations(given: Input, split_field: str | None = None) -> Annotation
     sources: list[Source] = []
     images: list[ImageEntry] = []
     categories: list[CategoryEntry] = []
-    annotations: list[AnnotationFacts] = []
+    parts: list[AnnotationColumns] = []
     for number, (path, split) in enumerate(given.files):
         sources.append(Source(path, os.path.basename(path), split))
         with _mapped(path) as data:
@@ -71,16 +77,68 @@ def read_annotations(given: Input, split_field: str | None = None) -> Annotation
             first = len(images)
             images.extend(image_entry(len(images), number, position, record, split, split_field)
                           for position, record in enumerate(records))
-            sizes = _sizes(images[first:])
-            for position, record in enumerate(_items(data, layout, "annotations")):
-                image_id = _key(record.get("image_id")) if isinstance(record, Mapping) else None
-                facts = annotation_facts(record, len(annotations), number, position, sizes.get(image_id)
-                                         if image_id is not None or given.kind is InputKind.COCO
-                                         else sizes.get(images[first].id))
-                if given.kind is InputKind.SA1B and image_id is None and isinstance(record, Mapping):
-                    facts = replace(facts, image_id=images[first].id)  # an SA-1B annotation is its file's image's
-                annotations.append(facts)
+            parts.append(read_partition(given.kind, number, len(given.files), images[first:],
+                                        _items(data, layout, "annotations"), _element_reader(data, layout),
+                                        layout.count("annotations")))
+    annotations = AnnotationColumns.concat(parts) if parts else empty_columns(0)
     return AnnotationSet(given.kind, tuple(sources), tuple(images), tuple(categories), annotations)
+
+
+def annotation_elements(sources: Sequence[Source], counts: Sequence[int]
+                        ) -> Callable[[int], AbstractContextManager[Callable[[int], Any]]]:
+    """For file ``number``, a context that maps it and gives the reader of its ``annotations`` elements; the file
+    must still hold ``counts[number]`` of them."""
+
+    @contextmanager
+    def elements(number: int) -> Iterator[Callable[[int], Any]]:
+        path = sources[number].path
+        with _mapped(path) as data:
+            layout = scan_layout(data, {"annotations"}, path)
+            if layout.count("annotations") != counts[number]:
+                raise UsageError(f"{path} changed while it was audited, or holds annotations that are not JSON "
+                                 "objects; scan it again, or without --rasterize")
+            yield _element_reader(data, layout)
+
+    return elements
+
+
+def _element_reader(data: mmap.mmap, layout: Layout) -> Callable[[int], Any]:
+    """Element ``position`` of ``annotations`` parsed again from its bytes (for the few elements read twice)."""
+
+    def read(position: int) -> Any:
+        start, end = layout.span("annotations", position)
+        return json.loads(data[start:end])
+
+    return read
+
+
+def read_partition(kind: InputKind, source: int, sources: int, images: Sequence[ImageEntry], records: Iterable[Any],
+                   fetch: Callable[[int], Any], elements: int) -> AnnotationColumns:
+    """The facts of one file's ``annotations``, given its image records; ``fetch`` reads element ``position``
+    again (of ``elements`` it can find) for the overlap measure."""
+    sizes = _sizes(images)
+    own = images[0].id if kind is InputKind.SA1B and images else None  # an SA-1B annotation is its file's image's
+    builder = ColumnsBuilder(source, sources)
+    for position, record in enumerate(records):
+        builder.add(_facts(record, source, position, sizes, own))
+    part = builder.finish()
+    if elements != len(part):
+        return part  # an element that is no JSON object or array hides from the layout: overlaps are not measured
+
+    def mask_of(position: int) -> Mask | None:
+        facts = _facts(fetch(position), source, position, sizes, own)
+        return (facts.rle, facts.decoded_size) if facts.rle and facts.decoded_size is not None else None
+
+    return replace(part, overlaps=measure_overlaps(part, mask_of))
+
+
+def _facts(record: Any, source: int, position: int, sizes: Mapping[Key, tuple[int, int]], own: Key) -> AnnotationFacts:
+    image_id = _key(record.get("image_id")) if isinstance(record, Mapping) else None
+    facts = annotation_facts(record, position, source, position, sizes.get(image_id if image_id is not None or
+                                                                           own is None else own))
+    if own is not None and image_id is None and isinstance(record, Mapping):
+        facts = replace(facts, image_id=own)
+    return facts
 
 
 @contextmanager

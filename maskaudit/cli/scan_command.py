@@ -100,6 +100,8 @@ def scan(
     replay_samples: opt.ReplaySamples = None,
     replay_repeats: opt.ReplayRepeats = None,
     seed: opt.Seed = None,
+    rasterize: bool = typer.Option(False, "--rasterize", help="annotation files: also paint each image's instances "
+                                   "into a label map and run the mask checks on it"),
     keep_paths: bool = typer.Option(False, "--keep-paths",
                                     help="write the filtered manifest's paths verbatim, not relative to --out"),
     write_shards: bool = typer.Option(False, "--write-shards",
@@ -141,7 +143,10 @@ def scan(
     )
     annotations = detect_annotations([manifest, *(more or [])])
     if annotations is not None:
-        scan_annotation_files(annotations, settings, config, out, quiet)
+        scan_annotation_files(annotations, settings, config, out, quiet, rasterize, write_baseline)
+    if rasterize:
+        raise UsageError("--rasterize paints annotation files' instances (COCO); a manifest's masks are label maps "
+                         "already: scan it without --rasterize")
     if more:
         raise UsageError(f"several inputs ({manifest}, {', '.join(more)}) scan together only as annotation files "
                          "(COCO, SA-1B); scan one manifest per run")

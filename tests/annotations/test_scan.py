@@ -131,3 +131,33 @@ def test_demo_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
     runpy.run_path(str(copy / "make_coco.py"), run_name="__main__")
     for name in ("instances_train.json", "instances_val.json"):
         assert (copy / name).read_text() == (DEMO / name).read_text()
+
+
+def test_a_duplicate_instance_iou_below_what_is_measured_is_a_usage_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "maskaudit.toml"
+    config.write_text("[checks.duplicate-instance]\niou = 0.3\n")
+    code = run(["scan", str(DEMO / "instances_train.json"), "--root", str(DEMO / "images"), "--config", str(config),
+                "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "duplicate-instance iou 0.3" in err and "0.5" in err
+
+
+def test_a_baseline_accepts_known_findings_and_fails_on_a_new_one(tmp_path: Path) -> None:
+    copy = tmp_path / "coco"
+    shutil.copytree(DEMO, copy)
+    baseline = tmp_path / "baseline.json"
+    train = copy / "instances_train.json"
+    args = ["--root", str(copy / "images"), "--quiet"]
+    assert run(["scan", str(train), "--write-baseline", str(baseline), "--out", str(tmp_path / "a"), *args]) == 0
+    assert run(["scan", str(train), "--baseline", str(baseline), "--out", str(tmp_path / "b"), *args]) == 0
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["summary"]["baselined"] == report["summary"]["findings"] > 0
+    records = json.loads(train.read_text())
+    first = records["annotations"][0]
+    records["annotations"].append({**first, "id": 90001, "category_id": 999})  # a new unknown category
+    train.write_text(json.dumps(records))
+    assert run(["scan", str(train), "--baseline", str(baseline), "--out", str(tmp_path / "c"), *args]) == 1
+    report = json.loads((tmp_path / "c" / "report.json").read_text())
+    new = [f for f in report["findings"] if not f.get("baselined")]
+    assert [f["details"]["annotation_id"] for f in new if f["severity"] == "error"] == [90001]

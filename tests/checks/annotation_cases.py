@@ -8,9 +8,9 @@ from typing import Any
 
 from pycocotools import mask as coco_mask
 
+from maskaudit.annotations.columns import AnnotationColumns
 from maskaudit.annotations.facts import AnnotationSet, InputKind, Source
-from maskaudit.annotations.geometry import annotation_facts
-from maskaudit.annotations.reader import category_entry, image_entry
+from maskaudit.annotations.reader import category_entry, image_entry, read_partition
 from maskaudit.facts import RowFacts
 from maskaudit.settings import Settings
 from tests.checks.cases import image
@@ -28,19 +28,20 @@ class Dataset:
     kind: InputKind = InputKind.COCO
 
     def build(self) -> tuple[AnnotationSet, list[RowFacts]]:
-        sources, images, categories, annotations = [], [], [], []
+        sources, images, categories, parts = [], [], [], []
         for number, (split, records) in enumerate(self.splits.items()):
             sources.append(Source(f"/data/instances_{split}.json", f"instances_{split}.json", split))
             first = len(images)
-            images += [image_entry(len(images), number, p, r, split, None) for p, r in enumerate(records["images"])]
+            images += [image_entry(first + p, number, p, r, split, None) for p, r in enumerate(records["images"])]
             categories += [category_entry(number, c) for c in records.get("categories", CATEGORIES)]
-            sizes = {i.id: i.size for i in images[first:] if i.size is not None}
-            annotations += [annotation_facts(a, len(annotations), number, p, sizes.get(a.get("image_id")))
-                            for p, a in enumerate(records["annotations"])]
+            listed = records["annotations"]
+            parts.append(read_partition(self.kind, number, len(self.splits), images[first:], listed,
+                                        listed.__getitem__, len(listed)))
         rows = [RowFacts(row=i.row, image_path=i.file_name, mask_path=None, split=i.split,
                          image=image(content=f"c{i.row}", spatial=self.decoded.get(i.file_name or "", (H, W))))
                 for i in images]
-        return AnnotationSet(self.kind, tuple(sources), tuple(images), tuple(categories), annotations), rows
+        return AnnotationSet(self.kind, tuple(sources), tuple(images), tuple(categories),
+                             AnnotationColumns.concat(parts)), rows
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
@@ -25,7 +27,14 @@ def bbox_mismatch(ctx: AnnotationContext, options: Options) -> Iterator[Hit]:
         Recompute bbox and area from the segmentation (pycocotools.mask.toBbox and area of its RLE).
     """
     box_tolerance, area_tolerance = options["box_tolerance"], options["area_tolerance"]
-    for annotation in ctx.data.annotations:
+    columns = ctx.annotations
+    boxes, masks, mask_pixels = columns.bbox, columns.mask_bbox, columns.mask_area.astype(np.float64)
+    apart = np.abs(boxes - masks)
+    apart[:, 2:] = np.abs((boxes[:, :2] + boxes[:, 2:]) - (masks[:, :2] + masks[:, 2:]))
+    off_box = (boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (apart.max(axis=1, initial=0.0) > box_tolerance)
+    off_area = np.abs(columns.area - mask_pixels) > area_tolerance * mask_pixels
+    candidates = (mask_pixels > 0) & ~np.isnan(masks[:, 0]) & (off_box | off_area)
+    for annotation in columns.records(np.flatnonzero(candidates)):
         bounds, pixels = annotation.mask_bbox, annotation.mask_area
         if bounds is None or not pixels or annotation.problem is not None:
             continue

@@ -1,8 +1,10 @@
-from collections import Counter, defaultdict
 from collections.abc import Iterator
 
+import numpy as np
+
+from maskaudit.annotations.columns import factorize
 from maskaudit.annotations.context import AnnotationContext, annotation_check
-from maskaudit.annotations.facts import InputKind, Key
+from maskaudit.annotations.facts import InputKind
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
 
@@ -29,22 +31,30 @@ def category_imbalance(ctx: AnnotationContext, options: Options) -> Iterator[Hit
     if ctx.data.kind is not InputKind.COCO:
         return
     minimum = int(options["min_instances"])
-    instances: dict[str, Counter[Key]] = defaultdict(Counter)
-    images: dict[str, defaultdict[Key, set[Key]]] = defaultdict(lambda: defaultdict(set))
-    for annotation in ctx.usable_annotations:
-        split = ctx.split_of(annotation)
-        instances[split][annotation.category_id] += 1
-        images[split][annotation.category_id].add(annotation.image_id)
+    usable = ctx.usable_annotations
+    split_numbers, names = ctx.annotation_split
+    categories, category_keys = factorize(ctx.annotations.category_id[usable])
+    images, _ = factorize(ctx.annotations.image_id[usable])
+    pair = split_numbers[usable] * max(1, len(category_keys)) + categories
+    pairs, first, instances = np.unique(pair, return_index=True, return_counts=True)
+    with_images = np.unique(np.stack([pair, images], axis=1), axis=0)[:, 0] if len(pair) else pair
+    image_counts = dict(zip(*np.unique(with_images, return_counts=True), strict=True))
+    counted: dict[str, dict[int, tuple[int, int, int]]] = {}  # split -> category -> (instances, images, first)
+    for code, at, count in zip(pairs.tolist(), first.tolist(), instances.tolist(), strict=True):
+        split, category = divmod(code, max(1, len(category_keys)))
+        counted.setdefault(names[split], {})[category] = (count, int(image_counts[code]), at)
+    code_of = {key: code for code, key in enumerate(category_keys)}
     splits = {image.split: image.source for image in ctx.usable_images}
     for split, source in splits.items():
-        counts = instances[split]
-        largest = counts.most_common(1)[0] if counts else None
+        counts = counted.get(split, {})
+        top = min(counts.items(), key=lambda item: (-item[1][0], item[1][2]), default=None)
+        largest = (category_keys[top[0]], top[1][0]) if top is not None else None
         for category in ctx.category_ids.get(source, {}).values():
-            count = counts[category.id]
+            count, images_with, _ = counts.get(code_of.get(category.id, -1), (0, 0, 0))
             if count >= minimum:
                 continue
             details = {"category_id": category.id, "category": category.name, "instances": count,
-                       "images": len(images[split][category.id]), "min_instances": minimum,
+                       "images": images_with, "min_instances": minimum,
                        "largest": None if largest is None else {"category_id": largest[0], "instances": largest[1]}}
             name = f"category {category.id!r} ({category.name})"
             if count == 0:

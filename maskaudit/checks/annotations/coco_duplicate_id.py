@@ -1,8 +1,11 @@
 from collections import defaultdict
 from collections.abc import Iterator
 
+import numpy as np
+
+from maskaudit.annotations.columns import factorize
 from maskaudit.annotations.context import AnnotationContext, annotation_check
-from maskaudit.annotations.facts import AnnotationFacts, ImageEntry, Key
+from maskaudit.annotations.facts import ImageEntry, Key
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
 
@@ -39,11 +42,12 @@ def coco_duplicate_id(ctx: AnnotationContext, options: Options) -> Iterator[Hit]
                 ids = ", ".join(repr(i.id) for i in shared)
                 yield ctx.image_hit(image, f"{len(shared)} image records (ids {ids}) name the file {name}",
                                     kind="file name")
-    annotations: dict[tuple[int, Key], list[AnnotationFacts]] = defaultdict(list)
-    for annotation in ctx.data.annotations:
-        annotations[(annotation.source, annotation.id)].append(annotation)
-    for (_, key), repeated in annotations.items():
-        if len(repeated) > 1:
-            for annotation in repeated:
-                yield ctx.annotation_hit(annotation, f"{len(repeated)} annotations share id {key!r}",
-                                         kind="annotation id")
+    columns = ctx.annotations
+    for source in range(len(ctx.sources)):
+        start, end = int(columns.starts[source]), int(columns.starts[source + 1])
+        codes, distinct = factorize(columns.id[start:end])
+        sharing = np.bincount(codes)[codes] if len(codes) else codes
+        for position in np.flatnonzero(sharing > 1).tolist():
+            yield ctx.annotation_hit(columns.record(start + position),
+                                     f"{sharing[position]} annotations share id {distinct[codes[position]]!r}",
+                                     kind="annotation id")

@@ -1,5 +1,8 @@
 from collections.abc import Iterator
 
+import numpy as np
+
+from maskaudit.annotations.columns import first_positions, keys_of
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.annotations.facts import InputKind
 from maskaudit.checks.base import Options
@@ -24,7 +27,11 @@ def coco_unknown_category(ctx: AnnotationContext, options: Options) -> Iterator[
     """
     if ctx.data.kind is not InputKind.COCO:
         return
-    for annotation in ctx.data.annotations:
-        if annotation.category_id not in ctx.category_ids.get(annotation.source, {}):
+    columns = ctx.annotations
+    for source in range(len(ctx.sources)):
+        start, end = int(columns.starts[source]), int(columns.starts[source + 1])
+        known = keys_of(list(ctx.category_ids.get(source, {})))
+        unknown = np.flatnonzero(first_positions(known, columns.category_id[start:end]) < 0) + start
+        for annotation in columns.records(unknown):
             yield ctx.annotation_hit(annotation, f"category_id {annotation.category_id!r} names no category",
                                      category_id=annotation.category_id)

@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
@@ -19,6 +21,5 @@ def coco_unknown_image(ctx: AnnotationContext, options: Options) -> Iterator[Hit
     How to fix:
         Restore the image record or delete the annotation; the filtered file leaves such annotations out.
     """
-    for annotation in ctx.data.annotations:
-        if ctx.image_of(annotation) is None:
-            yield ctx.annotation_hit(annotation, f"image_id {annotation.image_id!r} names no image of the file")
+    for annotation in ctx.annotations.records(np.flatnonzero(ctx.annotation_image < 0)):
+        yield ctx.annotation_hit(annotation, f"image_id {annotation.image_id!r} names no image of the file")

@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.annotations.facts import InputKind, SegmentationKind
 from maskaudit.checks.base import Options
@@ -25,7 +27,11 @@ def crowd_encoding(ctx: AnnotationContext, options: Options) -> Iterator[Hit]:
     """
     if ctx.data.kind is not InputKind.COCO:
         return
-    for annotation in ctx.data.annotations:
+    columns = ctx.annotations
+    rle_kinds = columns.is_kind(SegmentationKind.RLE, SegmentationKind.COMPRESSED_RLE)
+    candidates = np.flatnonzero((columns.iscrowd & columns.is_kind(SegmentationKind.POLYGON))
+                                | (rle_kinds & ~columns.iscrowd))
+    for annotation in columns.records(candidates):
         rle = annotation.kind in (SegmentationKind.RLE, SegmentationKind.COMPRESSED_RLE)
         if annotation.iscrowd and annotation.kind is SegmentationKind.POLYGON:
             yield ctx.annotation_hit(annotation, "iscrowd is 1 but the segmentation is polygons",

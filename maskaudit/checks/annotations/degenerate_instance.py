@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.annotations.facts import AnnotationFacts, SegmentationKind
 from maskaudit.checks.base import Options
@@ -23,7 +25,15 @@ def degenerate_instance(ctx: AnnotationContext, options: Options) -> Iterator[Hi
     How to fix:
         Redraw or delete the instance; the filtered file leaves these annotations out.
     """
-    for annotation in ctx.data.annotations:
+    columns = ctx.annotations
+    short = np.zeros(len(columns), dtype=np.bool_)
+    owners = np.repeat(np.arange(len(columns)), np.diff(columns.part_start))
+    short[owners[columns.parts < 3]] = True
+    polygon = columns.is_kind(SegmentationKind.POLYGON)
+    candidates = (columns.has_problem() | columns.is_kind(SegmentationKind.MISSING) | short
+                  | (polygon & (np.diff(columns.part_start) == 0)) | (columns.mask_area == 0)
+                  | (columns.bbox[:, 2] <= 0) | (columns.bbox[:, 3] <= 0))
+    for annotation in columns.records(np.flatnonzero(candidates)):
         reason = _reason(annotation)
         if reason is not None:
             yield ctx.annotation_hit(annotation, reason, segmentation=annotation.kind.value)

@@ -1,6 +1,8 @@
 from collections import Counter
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
@@ -26,12 +28,15 @@ def images_without_instances(ctx: AnnotationContext, options: Options) -> Iterat
         raise max_share when the negatives are intended.
     """
     limit = options["max_share"]
-    with_instances = {(a.source, a.image_id) for a in ctx.usable_annotations}
+    named = ctx.annotation_image[ctx.usable_annotations]
+    with_instances = np.zeros(len(ctx.data.images), dtype=np.bool_)
+    with_instances[named[named >= 0]] = True
+    first = ctx.first_image
     images: Counter[str] = Counter()
     empty: Counter[str] = Counter()
     for image in ctx.usable_images:
         images[image.split] += 1
-        if (image.source, image.id) not in with_instances:
+        if not with_instances[first[image.row]]:
             empty[image.split] += 1
     for split, total in images.items():
         share = empty[split] / total

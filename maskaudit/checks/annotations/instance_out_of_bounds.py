@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
@@ -24,10 +26,18 @@ def instance_out_of_bounds(ctx: AnnotationContext, options: Options) -> Iterator
         size; the filtered file leaves these annotations out.
     """
     tolerance = options["tolerance"]
-    for annotation in ctx.data.annotations:
+    columns, row = ctx.annotations, ctx.annotation_image
+    size = np.where((row >= 0)[:, None], ctx.image_sizes[np.maximum(row, 0)], 0) if len(row) else np.zeros((0, 2))
+    heights, widths = size[:, 0], size[:, 1]
+    box, extent = columns.bbox, columns.extent
+    beyond = np.zeros(len(columns), dtype=np.bool_)
+    for left, top, right, bottom in ((box[:, 0], box[:, 1], box[:, 0] + box[:, 2], box[:, 1] + box[:, 3]),
+                                     (extent[:, 0], extent[:, 1], extent[:, 2], extent[:, 3])):
+        beyond |= ((left < -tolerance) | (top < -tolerance) | (right > widths + tolerance)
+                   | (bottom > heights + tolerance))
+    for annotation in columns.records(np.flatnonzero(beyond & (heights > 0))):
         image = ctx.image_of(annotation)
-        if image is None or image.size is None:
-            continue
+        assert image is not None and image.size is not None
         height, width = image.size
         reaches = []
         if annotation.bbox is not None:

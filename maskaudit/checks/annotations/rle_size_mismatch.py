@@ -1,5 +1,7 @@
 from collections.abc import Iterator
 
+import numpy as np
+
 from maskaudit.annotations.context import AnnotationContext, annotation_check
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
@@ -20,10 +22,12 @@ def rle_size_mismatch(ctx: AnnotationContext, options: Options) -> Iterator[Hit]
         Re-encode the mask at the image's size (pycocotools.mask.encode of the full-size mask); the
         filtered file leaves these annotations out.
     """
-    for annotation in ctx.data.annotations:
+    columns, row = ctx.annotations, ctx.annotation_image
+    declared = ctx.image_sizes[np.maximum(row, 0)] if len(ctx.image_sizes) else np.zeros((len(row), 2))
+    differs = (row >= 0) & (declared[:, 0] > 0) & (columns.rle_size[:, 0] > 0) & (columns.rle_size != declared).any(1)
+    for annotation in columns.records(np.flatnonzero(differs)):
         image = ctx.image_of(annotation)
-        if annotation.rle_size is None or image is None or image.size is None:
-            continue
+        assert annotation.rle_size is not None and image is not None and image.size is not None
         if annotation.rle_size != image.size:
             swapped = annotation.rle_size == image.size[::-1]
             yield ctx.annotation_hit(

@@ -1,8 +1,9 @@
-from collections import Counter
 from collections.abc import Iterator
 
+import numpy as np
+
+from maskaudit.annotations.columns import factorize
 from maskaudit.annotations.context import AnnotationContext, annotation_check
-from maskaudit.annotations.facts import Key
 from maskaudit.checks.base import Options
 from maskaudit.findings import Hit, Severity
 
@@ -27,19 +28,21 @@ def tiny_instances(ctx: AnnotationContext, options: Options) -> Iterator[Hit]:
         mark the tiny ones iscrowd so they are ignored.
     """
     max_area, limit = options["max_area"], options["max_share"]
-    totals: Counter[tuple[str, Key]] = Counter()
-    tiny: Counter[tuple[str, Key]] = Counter()
-    for annotation in ctx.usable_annotations:
-        if annotation.mask_area is None or annotation.iscrowd:
-            continue
-        key = (ctx.split_of(annotation), annotation.category_id)
-        totals[key] += 1
-        if annotation.mask_area <= max_area:
-            tiny[key] += 1
-    for (split, category), total in totals.items():
-        share = tiny[(split, category)] / total
-        if tiny[(split, category)] and share > limit:
-            yield Hit(f"category {category!r}: {tiny[(split, category)]} of {total} instances ({share:.0%}) cover "
-                      f"at most {max_area:g} pixels", split=split,
-                      details={"category_id": category, "instances": total, "tiny": tiny[(split, category)],
+    columns = ctx.annotations
+    usable = ctx.usable_annotations
+    usable = usable[(columns.mask_area[usable] >= 0) & ~columns.iscrowd[usable]]
+    split_numbers, names = ctx.annotation_split
+    categories, category_keys = factorize(columns.category_id[usable])
+    width = max(1, len(category_keys))
+    pair = split_numbers[usable] * width + categories
+    pairs, first, totals = np.unique(pair, return_index=True, return_counts=True)
+    tiny = np.bincount(np.searchsorted(pairs, pair[columns.mask_area[usable] <= max_area]), minlength=len(pairs))
+    for number in np.argsort(first, kind="stable").tolist():
+        split, category = divmod(int(pairs[number]), width)
+        total, small = int(totals[number]), int(tiny[number])
+        share = small / total
+        if small and share > limit:
+            yield Hit(f"category {category_keys[category]!r}: {small} of {total} instances ({share:.0%}) cover "
+                      f"at most {max_area:g} pixels", split=names[split],
+                      details={"category_id": category_keys[category], "instances": total, "tiny": small,
                                "share": round(share, 6), "max_area": max_area})
