@@ -42,6 +42,7 @@ BUCKET = "bench"
 GOAL = 0.7
 _REQUEST = re.compile(rb"^(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP/1\.[01]\r\n", re.S)
 _RANGED = re.compile(rb"\r\nrange: *bytes=", re.I)
+_CHUNK = 1 << 18  # bytes the proxy moves at a time: a small object's answer in one piece
 
 
 # --- the proxy: runs in its own process (python -m bench.remote_bench --proxy ...) ---------------------------
@@ -99,7 +100,7 @@ async def _pipe_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, d
 
     sender = asyncio.create_task(forward())
     try:
-        while data := await reader.read(1 << 16):
+        while data := await reader.read(_CHUNK):
             started = _REQUEST.match(data)
             if started:
                 kind = started.group(1).decode()
@@ -118,7 +119,7 @@ async def _pipe_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, d
 
 async def _pipe_down(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, counts: Counts,
                      pending: list[int]) -> None:
-    while data := await reader.read(1 << 16):
+    while data := await reader.read(_CHUNK):
         if pending[0]:  # the first bytes of the response to the request in flight on this connection
             pending[0] -= 1
             counts.wait(-1)
@@ -355,6 +356,9 @@ def report(figures: dict[str, Any]) -> str:
         f"{remote_cpu['server']:.1f}, proxy {remote_cpu['proxy']:.1f} "
         f"(ms a request: {1000 * remote_cpu['scan'] / requests:.2f}, {1000 * remote_cpu['server'] / requests:.2f}"
         f", {1000 * remote_cpu['proxy'] / requests:.2f})",
+        f"  CPU ratio    local scan / remote scan {local_cpu / max(remote_cpu['scan'], 1e-9):.2f}x; "
+        f"/ remote scan + server + proxy {local_cpu / max(sum(remote_cpu.values()), 1e-9):.2f}x "
+        f"(what the rate ratio tends to when the cores are the limit)",
     ])
 
 
