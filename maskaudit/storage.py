@@ -16,7 +16,7 @@ import os
 import posixpath
 import re
 import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -233,7 +233,7 @@ async def head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | 
     """What the store says of the object and, where one request tells both, its first ``length`` bytes (all of
     it when smaller): S3 answers a ranged GET with the size and the ETag. Otherwise the status alone (the
     bytes are then None and read later). FileNotFoundError, PermissionError, or another OSError."""
-    if BACKENDS.get(scheme(url) or "", ("",))[0] != "s3fs":
+    if not _is_s3(url):
         return dict(await fs._info(url)), None
     import aiohttp
 
@@ -244,21 +244,51 @@ async def head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | 
     return answered if answered is not None else await _client_head(fs, url, length)
 
 
-async def _presigned_head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | None] | None:
-    """head() as one plain HTTP request to a URL the S3 client signed: a tenth of the CPU of a request made by the
-    client itself, which builds, signs, sends and parses each through layers of hooks. None when the answer is
-    one the client should handle (a redirect, a server error, an option only it sends): it retries and explains.
-    """
-    if fs.s3_additional_kwargs:  # server-side encryption keys and the like travel as headers only the client sets
-        return None
+async def read_range(fs: Any, url: str, start: int, end: int) -> bytes:
+    """The object's bytes from ``start`` up to ``end``: OSError as the store's client raises it."""
+    if _is_s3(url):
+        import aiohttp
+
+        try:
+            async with _signed_get(fs, url, start, end) as response:
+                if response is not None and response.status == 206 \
+                        and (response.headers.get("Content-Range") or "").startswith(f"bytes {start}-"):
+                    return bytes(await response.read())
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+    return bytes(await fs._cat_file(url, start=start, end=end))
+
+
+def _is_s3(url: str) -> bool:
+    return BACKENDS.get(scheme(url) or "", ("",))[0] == "s3fs"
+
+
+@contextlib.asynccontextmanager
+async def _signed_get(fs: Any, url: str, start: int, end: int) -> AsyncIterator[Any]:
+    """The answer to a GET of bytes ``start`` to ``end`` of the object, sent as one plain HTTP request to a link
+    the S3 client signs: a third of the CPU of a request made by the client itself, which builds, signs, sends
+    and parses each through layers of hooks. None when only the client can send the request (server-side
+    encryption keys and the like travel as headers only it sets). No redirect is followed."""
+    if fs.s3_additional_kwargs:
+        yield None
+        return
     bucket, key, version = fs.split_path(url)
     await fs.set_session()
     client = await fs.get_s3(bucket)
     parameters = {"Bucket": bucket, "Key": key, **fs.req_kw, **({"VersionId": version} if version else {})}
     link = await client.generate_presigned_url("get_object", Params=parameters, ExpiresIn=_LINK_SECONDS)
     session = await _http_session(fs)
-    async with session.get(link, headers={"Range": f"bytes=0-{length - 1}"}, allow_redirects=False,
+    async with session.get(link, headers={"Range": f"bytes={start}-{end - 1}"}, allow_redirects=False,
                            proxy=_proxy(link)) as response:
+        yield response
+
+
+async def _presigned_head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | None] | None:
+    """head() through a signed link. Only success is read here; None when the answer is one the client should
+    handle (a redirect, a server error, an option only it sends): it retries and explains."""
+    async with _signed_get(fs, url, 0, length) as response:
+        if response is None:
+            return None
         if response.status in (200, 206):
             headers = response.headers
             total = _range_total(headers.get("Content-Range")) or int(headers.get("Content-Length") or 0)

@@ -92,6 +92,22 @@ def test_a_signed_link_tells_size_tag_and_head_in_one_plain_request(s3: Any) -> 
     assert isinstance(missing, FileNotFoundError)
 
 
+def test_a_signed_link_reads_a_range_and_read_range_returns_it(s3: Any) -> None:
+    s3.mkdir("ranges")
+    data = png(64, 64, 7)
+    s3.pipe_file("ranges/a.png", data)
+    url = "s3://ranges/a.png"
+
+    async def signed(fs: Any) -> tuple[int, str, bytes]:
+        async with storage._signed_get(fs, url, 10, 500) as response:
+            return response.status, response.headers["Content-Range"], await response.read()
+
+    answer, middle, tail = storage.gather(s3, [signed, lambda fs: storage.read_range(fs, url, 10, 500),
+                                              lambda fs: storage.read_range(fs, url, 500, len(data))])
+    assert answer == (206, f"bytes 10-499/{len(data)}", data[10:500])
+    assert middle == data[10:500] and tail == data[500:]
+
+
 def test_options_only_the_client_sends_take_the_client_path(s3: Any, s3_endpoint: str) -> None:
     s3.mkdir("client")
     data = png(16, 16, 6)
