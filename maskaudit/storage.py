@@ -2,7 +2,8 @@
 
 The one module that knows about fsspec. A local path or a file:// URL stays a local path; every other URL names
 an object in a filesystem made once per process for its protocol and the storage options. Credentials and
-endpoints come from where each backend looks (the environment, profiles), or from the storage options.
+endpoints come from where each backend looks (the environment, profiles), or from the storage options. On S3 an
+object's bytes come from links the filesystem's client signs, fetched with one plain HTTP session a filesystem.
 """
 
 from __future__ import annotations
