@@ -75,3 +75,47 @@ def test_a_prefix_and_an_empty_object_are_told_apart_from_a_missing_one(s3: Any)
 
 def test_the_connection_pool_holds_the_requests_in_flight(s3: Any) -> None:
     assert s3.config_kwargs["max_pool_connections"] >= storage.io_concurrency()
+
+
+def test_a_signed_link_tells_size_tag_and_head_in_one_plain_request(s3: Any) -> None:
+    s3.mkdir("linked")
+    data = png(48, 48, 5)
+    s3.pipe_file("linked/a.png", data)
+    url = "s3://linked/a.png"
+    whole, part = storage.gather(s3, [lambda fs: storage._presigned_head(fs, url, OBJECT_HEAD_BYTES),
+                                      lambda fs: storage._presigned_head(fs, url, 100)])
+    tag = storage.info(url)["ETag"]
+    assert isinstance(whole, tuple) and isinstance(part, tuple)
+    assert whole == ({"type": "file", "size": len(data), "ETag": tag, "VersionId": None}, data)
+    assert part[0]["size"] == len(data) and part[0]["ETag"] == tag and part[1] == data[:100]
+    missing, = storage.gather(s3, [lambda fs: storage._presigned_head(fs, "s3://linked/b.png", 100)])
+    assert isinstance(missing, FileNotFoundError)
+
+
+def test_a_signed_link_reads_a_range_and_read_range_returns_it(s3: Any) -> None:
+    s3.mkdir("ranges")
+    data = png(64, 64, 7)
+    s3.pipe_file("ranges/a.png", data)
+    url = "s3://ranges/a.png"
+
+    async def signed(fs: Any) -> tuple[int, str, bytes]:
+        async with storage._signed_get(fs, url, 10, 500) as response:
+            return response.status, response.headers["Content-Range"], await response.read()
+
+    answer, middle, tail = storage.gather(s3, [signed, lambda fs: storage.read_range(fs, url, 10, 500),
+                                              lambda fs: storage.read_range(fs, url, 500, len(data))])
+    assert answer == (206, f"bytes 10-499/{len(data)}", data[10:500])
+    assert middle == data[10:500] and tail == data[500:]
+
+
+def test_options_only_the_client_sends_take_the_client_path(s3: Any, s3_endpoint: str) -> None:
+    s3.mkdir("client")
+    data = png(16, 16, 6)
+    s3.pipe_file("client/a.png", data)
+    storage.configure({"endpoint_url": s3_endpoint, "s3_additional_kwargs": {"ServerSideEncryption": "AES256"}})
+    fs = storage.filesystem("s3://client/")
+    assert fs.s3_additional_kwargs
+    signed, = storage.gather(fs, [lambda fs: storage._presigned_head(fs, "s3://client/a.png", 100)])
+    assert signed is None
+    found, problem = find("a.png", "s3://client", "mask")
+    assert problem is None and found is not None and found.head == data and found.info.size == len(data)
