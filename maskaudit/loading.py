@@ -284,11 +284,11 @@ def _read_call(found: Found, role: str, limits: Limits) -> Any:
             if size == 0:
                 raise _Refused(_unreadable(role, "file is empty (0 bytes)"))
             head = bytearray(found.head if found.head is not None
-                             else await storage.read_range(fs, url, 0, min(size, OBJECT_HEAD_BYTES)))
+                             else await fs._cat_file(url, start=0, end=min(size, OBJECT_HEAD_BYTES)))
             complete, declared_found = _check_head(head, size, storage.name(url), role, limits, len(head) >= size)
             if complete:
                 return Read(url, head, found.info)
-            whole = head + await storage.read_range(fs, url, len(head), size)
+            whole = head + await fs._cat_file(url, start=len(head), end=size)
             if declared_found is None:
                 _declared(whole, sniff(bytes(whole[:16]), storage.name(url)), True, role, limits)
             return Read(url, whole, found.info)

@@ -2,22 +2,19 @@
 
 The one module that knows about fsspec. A local path or a file:// URL stays a local path; every other URL names
 an object in a filesystem made once per process for its protocol and the storage options. Credentials and
-endpoints come from where each backend looks (the environment, profiles), or from the storage options. On S3 an
-object's bytes come from links the filesystem's client signs, fetched with one plain HTTP session a filesystem.
+endpoints come from where each backend looks (the environment, profiles), or from the storage options.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import importlib.util
 import os
 import posixpath
 import re
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -234,137 +231,23 @@ async def head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | 
     """What the store says of the object and, where one request tells both, its first ``length`` bytes (all of
     it when smaller): S3 answers a ranged GET with the size and the ETag. Otherwise the status alone (the
     bytes are then None and read later). FileNotFoundError, PermissionError, or another OSError."""
-    if not _is_s3(url):
-        return dict(await fs._info(url)), None
-    import aiohttp
-
-    try:
-        answered = await _presigned_head(fs, url, length)
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        answered = None
-    return answered if answered is not None else await _client_head(fs, url, length)
-
-
-async def read_range(fs: Any, url: str, start: int, end: int) -> bytes:
-    """The object's bytes from ``start`` up to ``end``: OSError as the store's client raises it."""
-    if _is_s3(url):
-        import aiohttp
-
+    if BACKENDS.get(scheme(url) or "", ("",))[0] == "s3fs":
+        bucket, key, version = fs.split_path(url)
         try:
-            async with _signed_get(fs, url, start, end) as response:
-                if response is not None and response.status == 206 \
-                        and (response.headers.get("Content-Range") or "").startswith(f"bytes {start}-"):
-                    return bytes(await response.read())
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
-    return bytes(await fs._cat_file(url, start=start, end=end))
-
-
-def _is_s3(url: str) -> bool:
-    return BACKENDS.get(scheme(url) or "", ("",))[0] == "s3fs"
-
-
-@contextlib.asynccontextmanager
-async def _signed_get(fs: Any, url: str, start: int, end: int) -> AsyncIterator[Any]:
-    """The answer to a GET of bytes ``start`` to ``end`` of the object, sent as one plain HTTP request to a link
-    the S3 client signs: a third of the CPU of a request made by the client itself, which builds, signs, sends
-    and parses each through layers of hooks. None when only the client can send the request (server-side
-    encryption keys and the like travel as headers only it sets). No redirect is followed."""
-    if fs.s3_additional_kwargs:
-        yield None
-        return
-    bucket, key, version = fs.split_path(url)
-    await fs.set_session()
-    client = await fs.get_s3(bucket)
-    parameters = {"Bucket": bucket, "Key": key, **fs.req_kw, **({"VersionId": version} if version else {})}
-    link = await client.generate_presigned_url("get_object", Params=parameters, ExpiresIn=_LINK_SECONDS)
-    session = await _http_session(fs)
-    async with session.get(link, headers={"Range": f"bytes={start}-{end - 1}"}, allow_redirects=False,
-                           proxy=_proxy(link)) as response:
-        yield response
-
-
-async def _presigned_head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | None] | None:
-    """head() through a signed link. Only success is read here; None when the answer is one the client should
-    handle (a redirect, a server error, an option only it sends): it retries and explains."""
-    async with _signed_get(fs, url, 0, length) as response:
-        if response is None:
-            return None
-        if response.status in (200, 206):
-            headers = response.headers
-            total = _range_total(headers.get("Content-Range")) or int(headers.get("Content-Length") or 0)
-            ignored = headers.get("Content-Range") is None and total > length  # the range was: read nothing
-            data = None if ignored else await response.read()
-            return {"type": "file", "size": total, "ETag": headers.get("ETag"),
-                    "VersionId": headers.get("x-amz-version-id")}, data
-        if response.status not in (403, 404, 416):
-            return None
-    # refused, missing, a prefix, or an empty object (which refuses any range): the status says which
+            response = await fs._call_s3("get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}",
+                                         **({"VersionId": version} if version else {}))
+        except OSError:  # a missing key may be a prefix, an empty object refuses any range: let the stat say
+            return dict(await fs._info(url)), None
+        body = response["Body"]
+        try:
+            total = _range_total(response.get("ContentRange")) or int(response.get("ContentLength") or 0)
+            ignored = response.get("ContentRange") is None and total > length  # the range was: read nothing
+            data = None if ignored else bytes(await body.read())
+        finally:
+            body.close()
+        return {"type": "file", "size": total, "ETag": response.get("ETag"),
+                "VersionId": response.get("VersionId")}, data
     return dict(await fs._info(url)), None
-
-
-async def _client_head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | None]:
-    bucket, key, version = fs.split_path(url)
-    try:
-        response = await fs._call_s3("get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}",
-                                     **({"VersionId": version} if version else {}))
-    except OSError:  # a missing key may be a prefix, an empty object refuses any range: let the stat say
-        return dict(await fs._info(url)), None
-    body = response["Body"]
-    try:
-        total = _range_total(response.get("ContentRange")) or int(response.get("ContentLength") or 0)
-        ignored = response.get("ContentRange") is None and total > length  # the range was: read nothing
-        data = None if ignored else bytes(await body.read())
-    finally:
-        body.close()
-    return {"type": "file", "size": total, "ETag": response.get("ETag"),
-            "VersionId": response.get("VersionId")}, data
-
-
-_LINK_SECONDS = 900
-_sessions: dict[int, Any] = {}
-
-
-async def _http_session(fs: Any) -> Any:
-    """The filesystem's HTTP session for signed links, made on its loop, with as many connections as its client
-    keeps, closed with the filesystem (or at exit)."""
-    session = _sessions.get(id(fs))
-    if session is None:
-        import aiohttp
-
-        config = getattr(fs, "config_kwargs", {}) or {}
-        connector = aiohttp.TCPConnector(limit=int(config.get("max_pool_connections") or _io_concurrency))
-        timeout = aiohttp.ClientTimeout(sock_connect=config.get("connect_timeout", fs.connect_timeout),
-                                        sock_read=config.get("read_timeout", fs.read_timeout))
-        session = aiohttp.ClientSession(connector=connector, timeout=timeout)
-        _sessions[id(fs)] = session
-        weakref.finalize(fs, _close_session, id(fs), fs.loop)
-    return session
-
-
-def _proxy(link: str) -> str | None:
-    """The proxy the environment names for the link's host, as the S3 client would use (looked up once a
-    host: a session told to trust the environment reads it again on every request)."""
-    protocol, _, rest = link.partition("://")
-    return _proxy_for(protocol, rest.split("/", 1)[0])
-
-
-@functools.lru_cache(maxsize=64)
-def _proxy_for(protocol: str, host: str) -> str | None:
-    import urllib.request
-
-    if urllib.request.proxy_bypass(host.rsplit(":", 1)[0]):
-        return None
-    return urllib.request.getproxies().get(protocol)
-
-
-def _close_session(key: int, loop: asyncio.AbstractEventLoop) -> None:
-    from fsspec.asyn import sync
-
-    session = _sessions.pop(key, None)
-    if session is not None and loop.is_running():
-        with contextlib.suppress(Exception):
-            sync(loop, session.close, timeout=1)
 
 
 def _range_total(content_range: str | None) -> int | None:
