@@ -66,10 +66,30 @@ def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
     if storage.is_remote(target):
         return None if storage.is_remote(base) and storage.within(target, base) else target
     if storage.is_remote(base):
-        return os.path.normpath(os.path.abspath(target))
-    folder = os.path.normpath(os.path.abspath(storage.local_path(base)))
-    target = os.path.normpath(os.path.abspath(target))
-    return None if within(target, folder) else target
+        return _absolute(target)
+    target = _absolute(target)
+    return None if within(target, _local_folder(base)) else target
+
+
+_PLAIN_POSIX = os.sep == "/" and os.altsep is None
+
+
+def _absolute(path: str) -> str:
+    """os.path.normpath(os.path.abspath(path)), without the work for a path that is already so (most are)."""
+    if _PLAIN_POSIX and path.startswith("/") and "/." not in path and "//" not in path and not path.endswith("/"):
+        return path
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _local_folder(base: str) -> str:
+    """A local root, normalised; an absolute one is normalised once, not once a file."""
+    local = storage.local_path(base)
+    return _normalised_folder(local) if os.path.isabs(local) else os.path.normpath(os.path.abspath(local))
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised_folder(absolute: str) -> str:
+    return os.path.normpath(absolute)
 
 
 def size_text(size: int) -> str:
@@ -128,6 +148,11 @@ def find(
     full = resolve(path, root)
     if storage.is_remote(full):
         return find_many([path], root, role, limits)[0]
+    return _find_local(full, role, limits)
+
+
+def _find_local(full: str, role: str, limits: Limits) -> tuple[Found | None, Problem | None]:
+    """find() for a resolved local path."""
     try:
         info = os.stat(full)
     except ValueError:  # a name the file system cannot encode
@@ -227,7 +252,8 @@ def find_many(
     fulls = [resolve(path, root) if path is not None and "\x00" not in path else None for path in paths]
     return _each(
         fulls, roles,
-        local=lambda i: find(paths[i], root, _role(roles, i), limits),
+        local=lambda i: (find(paths[i], root, _role(roles, i), limits) if fulls[i] is None
+                         else _find_local(str(fulls[i]), _role(roles, i), limits)),
         remote=lambda i: _stat_call(str(fulls[i]), _role(roles, i), limits),
     )
 

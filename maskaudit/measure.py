@@ -24,7 +24,7 @@ MAX_COLORS = 16
 FEW_VALUES = 12  # a uint8 mask spanning at most this many values is counted value by value
 _FLOATS = tuple(float(v) for v in range(256))
 _SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
-_NAMES: dict[str, str] = {}
+_NAMES: dict[np.dtype[Any], str] = {}
 _LABEL_SETS: dict[tuple[float, ...], tuple[float, ...]] = {}
 
 
@@ -50,7 +50,7 @@ def layout(decoded: Decoded) -> tuple[NDArray[Any], tuple[int, ...], int]:
     elif array.ndim == 2:
         spatial, channels = (int(array.shape[0]), int(array.shape[1])), 1
     else:
-        spatial, channels = (int(array.shape[0]), int(array.shape[1])), int(np.prod(array.shape[2:]))
+        spatial, channels = (int(array.shape[0]), int(array.shape[1])), math.prod(array.shape[2:])
     return array, shared(_SHAPES, spatial), channels
 
 
@@ -59,7 +59,11 @@ def _shape(decoded: Decoded) -> tuple[int, ...]:
 
 
 def _dtype(decoded: Decoded) -> str:
-    return shared(_NAMES, str(decoded.array.dtype))
+    dtype = decoded.array.dtype
+    name = _NAMES.get(dtype)  # str() of a dtype costs microseconds: one name a dtype
+    if name is None:
+        name = _NAMES[dtype] = str(dtype)
+    return name
 
 
 def measure_mask(decoded: Decoded) -> MaskFacts:
