@@ -17,8 +17,9 @@ from numpy.typing import NDArray
 SIDE = 32
 BLOCK = 8
 BITS = BLOCK * BLOCK - 1
-_RESIZABLE = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
-_GREYABLE = (np.uint8, np.uint16, np.float32)
+# sets of dtypes: a dtype compared with a scalar type is converted first, microseconds a test
+_RESIZABLE = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
+_GREYABLE = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32))
 FLAT = 1e-6  # AC energy (relative to the mean level) below which a picture has no structure to hash
 
 
