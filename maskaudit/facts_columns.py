@@ -12,7 +12,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,23 +82,35 @@ def facts_batch(rows: Sequence[RowFacts]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=facts_schema())
 
 
-def _typed(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
-    hint = _without_none(hint)
-    if _is_record(hint):
-        return hint(**{name: _typed(value.get(name), h) for name, h in _hints(hint).items()})
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    if typing.get_origin(hint) is tuple:
-        inner = typing.get_args(hint)[0]
-        return tuple(_typed(v, inner) for v in value)
+def _identity(value: Any) -> Any:
     return value
+
+
+@functools.cache
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """A function that turns a facts-file value of the type back into the type (records, enums, tuples; None
+    stays None), the type's structure read once instead of once a value."""
+    kind = _without_none(hint)
+    if _is_record(kind):
+        parts = [(name, _converter(h)) for name, h in _hints(kind).items()]
+
+        def record(value: Any) -> Any:
+            return None if value is None else kind(*[convert(value.get(name)) for name, convert in parts])
+
+        return record
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return lambda value: None if value is None else kind(value)
+    if typing.get_origin(kind) is tuple:
+        inner = _converter(typing.get_args(kind)[0])
+        if inner is _identity:
+            return lambda value: None if value is None else tuple(value)
+        return lambda value: None if value is None else tuple([inner(v) for v in value])
+    return _identity
 
 
 def row_from_record(record: Mapping[str, Any]) -> RowFacts:
     """A row's facts from one record of the facts file, exactly as the scan measured them."""
-    return typing.cast(RowFacts, _typed(record, RowFacts))
+    return typing.cast(RowFacts, _converter(RowFacts)(record))
 
 
 class FactsStore:
