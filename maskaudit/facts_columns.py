@@ -113,12 +113,20 @@ def row_from_record(record: Mapping[str, Any]) -> RowFacts:
     return typing.cast(RowFacts, _converter(RowFacts)(record))
 
 
+MEMO_ROWS = 20_000  # rows' facts a store keeps once read back: about 1 KB each
+
+
+def _rows_of(table: pa.Table) -> dict[int, RowFacts]:
+    return {record["row"]: row_from_record(record) for record in table.to_pylist()}
+
+
 class FactsStore:
     """A scan's facts, to read some rows back by number: the facts file (where a row's number is its position),
     or, when a run writes none, its batches held in memory (rows in ascending order)."""
 
     def __init__(self, source: Path | pa.Table) -> None:
         self.source = source
+        self._memo: dict[int, RowFacts] = {}
         if isinstance(source, Path):
             self._file = pq.ParquetFile(source)
             sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
@@ -129,19 +137,27 @@ class FactsStore:
         return cls(pa.Table.from_batches(batches, schema=facts_schema()))
 
     def rows(self, numbers: Iterable[int]) -> dict[int, RowFacts]:
+        """The facts of the numbered rows, in ascending order; rows read before come from memory (up to
+        MEMO_ROWS of them: several checks and the report name the same rows)."""
         wanted = np.unique(np.fromiter(numbers, np.int64))
         if not wanted.size:
             return {}
-        if isinstance(self.source, pa.Table):
-            positions = np.searchsorted(self.source.column("row").to_numpy(), wanted)
-            records = self.source.take(pa.array(positions)).to_pylist()
-        else:
-            records = []
-            groups = np.searchsorted(self._starts, wanted, side="right") - 1
+        memo = self._memo
+        missing = np.array([n for n in wanted.tolist() if n not in memo], np.int64)
+        read: dict[int, RowFacts] = {}
+        if missing.size and isinstance(self.source, pa.Table):
+            positions = np.searchsorted(self.source.column("row").to_numpy(), missing)
+            read = _rows_of(self.source.take(pa.array(positions)))
+        elif missing.size:
+            groups = np.searchsorted(self._starts, missing, side="right") - 1
             for group in np.unique(groups).tolist():
-                chosen = wanted[groups == group] - self._starts[group]
-                records.extend(self._file.read_row_group(group).take(pa.array(chosen)).to_pylist())
-        return {record["row"]: row_from_record(record) for record in records}
+                chosen = missing[groups == group] - self._starts[group]
+                read.update(_rows_of(self._file.read_row_group(group).take(pa.array(chosen))))
+        for number, row in read.items():
+            if len(memo) >= MEMO_ROWS:
+                break
+            memo[number] = row
+        return {n: memo[n] if n in memo else read[n] for n in wanted.tolist()}
 
     def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
         """Some columns of every row, a batch at a time."""
