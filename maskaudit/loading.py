@@ -482,7 +482,10 @@ def _read(full: str, role: str, limits: Limits) -> tuple[bytearray, os.stat_resu
 
 def _read_into(fd: int, buffer: bytearray | memoryview) -> int:
     """Fill the buffer from the descriptor; the count read (short only at the end of the file)."""
-    filled, total = 0, len(buffer)
+    total = len(buffer)
+    filled = os.readv(fd, [buffer]) if total else 0
+    if filled in (0, total):  # a regular file's read is short only at its end: one call, most of the time
+        return filled
     with memoryview(buffer) as view:
         while filled < total:
             count = os.readv(fd, [view[filled:]])
