@@ -120,7 +120,7 @@ def cpu_per_row(manifest: Path, rows: int = 256, repeat: int = 3) -> dict[str, f
     from maskaudit.partitions import iter_tasks, map_partition
     from maskaudit.settings import Settings
 
-    opened = open_manifest(manifest)
+    opened = open_manifest(manifest.absolute())  # an absolute root, as the CLI's
     task = next(iter_tasks(opened, detect_columns(opened, {}), opened.base, Limits(), Settings(), rows))
     chunk = rows_of(manifest)[: task.size]
     map_partition(task), _bare_chunk(chunk)  # imports and first-call costs outside the timings
