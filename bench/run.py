@@ -111,6 +111,30 @@ def maskaudit_scan(manifest: Path | str, workers: int, root: Path | str | None =
     return rows
 
 
+def cpu_per_row(manifest: Path, rows: int = 256, repeat: int = 3) -> dict[str, float]:
+    """CPU microseconds a row in this one process, the median of ``repeat`` interleaved runs over the first
+    rows: the bare loop's chunk against the map of one partition (measure, judge, keys, aggregates, facts
+    batch). CPU time, not wall time, so other jobs on the machine move it little."""
+    from maskaudit.limits import Limits
+    from maskaudit.manifest import detect_columns, open_manifest
+    from maskaudit.partitions import iter_tasks, map_partition
+    from maskaudit.settings import Settings
+
+    opened = open_manifest(manifest.absolute())  # an absolute root, as the CLI's
+    task = next(iter_tasks(opened, detect_columns(opened, {}), opened.base, Limits(), Settings(), rows))
+    chunk = rows_of(manifest)[: task.size]
+    map_partition(task), _bare_chunk(chunk)  # imports and first-call costs outside the timings
+    bare, scan = [], []
+    for _ in range(repeat):
+        started = time.process_time()
+        _bare_chunk(chunk)
+        bare.append((time.process_time() - started) / len(chunk) * 1e6)
+        started = time.process_time()
+        map_partition(task)
+        scan.append((time.process_time() - started) / task.size * 1e6)
+    return {"bare_us": statistics.median(bare), "scan_us": statistics.median(scan), "rows": task.size}
+
+
 def maskaudit_audit(manifest: Path, workers: int) -> int:
     from maskaudit.api import run_audit
 
@@ -256,6 +280,10 @@ def main() -> None:
     line(f"naive loop ({naive_count} rows)", naive, "iterrows + PIL + numpy, one thread")
     print(f"\nscaling: maskaudit {scan_one:.0f} masks/s on 1 worker, {scan:.0f} on {n}: {scan / scan_one:.2f}x; "
           f"bare {bare_one:.0f} -> {bare:.0f}: {bare / bare_one:.2f}x")
+    cpu = cpu_per_row(manifest)
+    figures["cpu_per_row"] = cpu
+    print(f"CPU a row in one process ({cpu['rows']} rows, medians of 3): bare {cpu['bare_us']:.0f} us, map of a "
+          f"partition {cpu['scan_us']:.0f} us: {cpu['bare_us'] / cpu['scan_us']:.2f}x bare")
     per_row = facts_bytes_per_row(manifest)
     figures["facts_bytes_per_row"] = per_row
     print(f"facts held per row (deep size, first 1000 rows): {per_row:.0f} bytes")

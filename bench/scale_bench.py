@@ -213,6 +213,13 @@ def run_scale_bench(rows: int = 20_000, photo_rows: int = 1000, memory_rows: tup
         print(f"  {name:<10} {int(one['rows']):>8} rows: 1 worker {one['rows_per_second']:7.0f} rows/s, "
               f"2 workers {two['rows_per_second']:7.0f} rows/s: {two['rows_per_second'] / one['rows_per_second']:.2f}x "
               f"(goal 1.8x; start-up {two['startup']:.2f} s)")
+    from bench.run import cpu_per_row
+
+    cpu = cpu_per_row(tiny, 2048)
+    figures["tiny_cpu_per_row"] = cpu
+    print(f"  tiny files, CPU a row in one process (a partition of {cpu['rows']}, medians of 3): bare "
+          f"{cpu['bare_us']:.0f} us, map {cpu['scan_us']:.0f} us; 2 workers at that cost: at most "
+          f"{2e6 / cpu['scan_us']:.0f} rows/s")
     best = figures["tiny 32x32"]["two"]["rows_per_second"]
     print(f"  tiny files: {best:.0f} rows/s, {best / TODAY_ROWS_PER_SECOND:.2f}x the {TODAY_ROWS_PER_SECOND} rows/s "
           f"before (goal 3x)")

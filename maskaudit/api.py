@@ -30,7 +30,7 @@ from maskaudit.findings_stream import FindingsStream
 from maskaudit.judge import Reduction, stream_order
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, detect_columns, open_manifest
-from maskaudit.partitions import PartitionResult, iter_tasks, map_partition, partition_rows
+from maskaudit.partitions import PartitionResult, iter_tasks, known_partition, map_partition, partition_rows
 from maskaudit.report import DEFAULT_EXAMPLES, ManifestInfo, Report, SplitSummary, checks_ran
 from maskaudit.settings import FailOn, Settings, check_mask_value
 
@@ -132,7 +132,7 @@ def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, sett
                     done += result.size
             return
         tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
-        for result in map_ordered(map_partition, tasks, workers):
+        for result in map_ordered(map_partition, tasks, workers, known_partition if cache is not None else None):
             bar.update(result.size)
             yield result.shifted(done) if shift else result
             done += result.size

@@ -393,9 +393,11 @@ class FactsCache:
     # --- lookups and stores, called by the scan for every file ---
 
     def known_many(
-        self, kinds: Sequence[type[ImageFacts] | type[MaskFacts]], files: Sequence[tuple[str, Status]], limits: Limits
+        self, kinds: Sequence[type[ImageFacts] | type[MaskFacts]], files: Sequence[tuple[str, Status]], limits: Limits,
+        every: bool = False,
     ) -> list[ImageFacts | MaskFacts | None]:
         """For each file, its facts when its status is the one indexed (so it need not be read); else None.
+        With ``every``, all None (and nothing counted) unless every file is known.
 
         One query a batch of files, one lock for the counts: the per-file cost of a re-scan is the decoding."""
         bases = {kind: _variant_base(ROLES[kind], limits) for kind in (ImageFacts, MaskFacts)}
@@ -408,14 +410,20 @@ class FactsCache:
                 rows[(row[0], row[-1][:len(bases[ImageFacts])])] = row
         out: list[ImageFacts | MaskFacts | None] = [None] * len(files)
         hour, touched, corrupt = _hour(), [], []
+        if every and len(wanted) < len(files):
+            return out
         for i in wanted:
             (full, info), kind = files[i], kinds[i]
             row = rows.get((full, bases[kind]))
             if row is None:
+                if every:
+                    return [None] * len(files)
                 continue
             _, size, mtime, ctime, inode, device, text, used, found_digest, variant = row
             if (size != info.size or mtime != info.mtime_ns or ctime != info.ctime_ns or inode != info.inode
                     or device != info.device):
+                if every:
+                    return [None] * len(files)
                 continue
             try:
                 out[i] = loads(typing.cast(Any, kind), text)
@@ -426,6 +434,8 @@ class FactsCache:
                 touched.append((hour, found_digest, variant))
         if corrupt:
             self._write(lambda db: db.executemany("DELETE FROM facts WHERE digest = ? AND variant = ?", corrupt))
+        if every and corrupt:
+            return [None] * len(files)
         hits = len(files) - out.count(None)
         if hits or touched:
             with self._lock:

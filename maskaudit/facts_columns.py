@@ -12,7 +12,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,23 +82,42 @@ def facts_batch(rows: Sequence[RowFacts]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=facts_schema())
 
 
-def _typed(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
-    hint = _without_none(hint)
-    if _is_record(hint):
-        return hint(**{name: _typed(value.get(name), h) for name, h in _hints(hint).items()})
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    if typing.get_origin(hint) is tuple:
-        inner = typing.get_args(hint)[0]
-        return tuple(_typed(v, inner) for v in value)
+def _identity(value: Any) -> Any:
     return value
+
+
+@functools.cache
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """A function that turns a facts-file value of the type back into the type (records, enums, tuples; None
+    stays None), the type's structure read once instead of once a value."""
+    kind = _without_none(hint)
+    if _is_record(kind):
+        parts = [(name, _converter(h)) for name, h in _hints(kind).items()]
+
+        def record(value: Any) -> Any:
+            return None if value is None else kind(*[convert(value.get(name)) for name, convert in parts])
+
+        return record
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return lambda value: None if value is None else kind(value)
+    if typing.get_origin(kind) is tuple:
+        inner = _converter(typing.get_args(kind)[0])
+        if inner is _identity:
+            return lambda value: None if value is None else tuple(value)
+        return lambda value: None if value is None else tuple([inner(v) for v in value])
+    return _identity
 
 
 def row_from_record(record: Mapping[str, Any]) -> RowFacts:
     """A row's facts from one record of the facts file, exactly as the scan measured them."""
-    return typing.cast(RowFacts, _typed(record, RowFacts))
+    return typing.cast(RowFacts, _converter(RowFacts)(record))
+
+
+MEMO_ROWS = 20_000  # rows' facts a store keeps once read back: about 1 KB each
+
+
+def _rows_of(table: pa.Table) -> dict[int, RowFacts]:
+    return {record["row"]: row_from_record(record) for record in table.to_pylist()}
 
 
 class FactsStore:
@@ -107,6 +126,7 @@ class FactsStore:
 
     def __init__(self, source: Path | pa.Table) -> None:
         self.source = source
+        self._memo: dict[int, RowFacts] = {}
         if isinstance(source, Path):
             self._file = pq.ParquetFile(source)
             sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
@@ -117,19 +137,27 @@ class FactsStore:
         return cls(pa.Table.from_batches(batches, schema=facts_schema()))
 
     def rows(self, numbers: Iterable[int]) -> dict[int, RowFacts]:
+        """The facts of the numbered rows, in ascending order; rows read before come from memory (up to
+        MEMO_ROWS of them: several checks and the report name the same rows)."""
         wanted = np.unique(np.fromiter(numbers, np.int64))
         if not wanted.size:
             return {}
-        if isinstance(self.source, pa.Table):
-            positions = np.searchsorted(self.source.column("row").to_numpy(), wanted)
-            records = self.source.take(pa.array(positions)).to_pylist()
-        else:
-            records = []
-            groups = np.searchsorted(self._starts, wanted, side="right") - 1
+        memo = self._memo
+        missing = np.array([n for n in wanted.tolist() if n not in memo], np.int64)
+        read: dict[int, RowFacts] = {}
+        if missing.size and isinstance(self.source, pa.Table):
+            positions = np.searchsorted(self.source.column("row").to_numpy(), missing)
+            read = _rows_of(self.source.take(pa.array(positions)))
+        elif missing.size:
+            groups = np.searchsorted(self._starts, missing, side="right") - 1
             for group in np.unique(groups).tolist():
-                chosen = wanted[groups == group] - self._starts[group]
-                records.extend(self._file.read_row_group(group).take(pa.array(chosen)).to_pylist())
-        return {record["row"]: row_from_record(record) for record in records}
+                chosen = missing[groups == group] - self._starts[group]
+                read.update(_rows_of(self._file.read_row_group(group).take(pa.array(chosen))))
+        for number, row in read.items():
+            if len(memo) >= MEMO_ROWS:
+                break
+            memo[number] = row
+        return {n: memo[n] if n in memo else read[n] for n in wanted.tolist()}
 
     def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
         """Some columns of every row, a batch at a time."""

@@ -489,20 +489,24 @@ def _png_traits(data: Bytes) -> Traits:
     if len(data) < 26:
         raise _Short
     colour = data[25]
-    orientation, transparency, at = 1, False, 8
+    orientation, transparency, at, end = 1, False, 8, len(data)
     for _ in range(MAX_CHUNKS):
-        if at + 8 > len(data):
+        if at + 8 > end:
             break
-        length = int.from_bytes(data[at : at + 4], "big")
-        kind = bytes(data[at + 4 : at + 8])
+        length, kind = _PNG_CHUNK.unpack_from(data, at)
+        if kind == b"IDAT" or kind == b"IEND":
+            break
         if kind == b"eXIf":
-            orientation = _orientation(data[at + 8 : min(at + 8 + length, len(data))])
+            orientation = _orientation(data[at + 8 : min(at + 8 + length, end)])
         elif kind == b"tRNS":
             transparency = colour in (PNG_RGB, PNG_PALETTE)
-        elif kind in (b"IDAT", b"IEND"):
-            break
         at += 12 + length
+    if orientation == 1 and not transparency and colour != PNG_PALETTE:
+        return PLAIN
     return Traits(orientation=orientation, palette=colour == PNG_PALETTE, transparency=transparency)
+
+
+_PNG_CHUNK = struct.Struct(">I4s")  # a chunk's length and type
 
 
 def _webp_traits(data: Bytes) -> Traits:

@@ -62,10 +62,30 @@ def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
     if storage.is_remote(target):
         return None if storage.is_remote(base) and storage.within(target, base) else target
     if storage.is_remote(base):
-        return os.path.normpath(os.path.abspath(target))
-    folder = os.path.normpath(os.path.abspath(storage.local_path(base)))
-    target = os.path.normpath(os.path.abspath(target))
-    return None if within(target, folder) else target
+        return _absolute(target)
+    target = _absolute(target)
+    return None if within(target, _local_folder(base)) else target
+
+
+_PLAIN_POSIX = os.sep == "/" and os.altsep is None
+
+
+def _absolute(path: str) -> str:
+    """os.path.normpath(os.path.abspath(path)), without the work for a path that is already so (most are)."""
+    if _PLAIN_POSIX and path.startswith("/") and "/." not in path and "//" not in path and not path.endswith("/"):
+        return path
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _local_folder(base: str) -> str:
+    """A local root, normalised; an absolute one is normalised once, not once a file."""
+    local = storage.local_path(base)
+    return _normalised_folder(local) if os.path.isabs(local) else os.path.normpath(os.path.abspath(local))
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised_folder(absolute: str) -> str:
+    return os.path.normpath(absolute)
 
 
 def size_text(size: int) -> str:
@@ -119,6 +139,11 @@ def find(
     full = resolve(path, root)
     if storage.is_remote(full):
         return find_many([path], root, role, limits)[0]
+    return _find_local(full, role, limits)
+
+
+def _find_local(full: str, role: str, limits: Limits) -> tuple[Found | None, Problem | None]:
+    """find() for a resolved local path."""
     try:
         info = os.stat(full)
     except ValueError:  # a name the file system cannot encode
@@ -182,7 +207,8 @@ def find_many(
     fulls = [resolve(path, root) if path is not None and "\x00" not in path else None for path in paths]
     return _each(
         fulls, roles,
-        local=lambda i: find(paths[i], root, _role(roles, i), limits),
+        local=lambda i: (find(paths[i], root, _role(roles, i), limits) if fulls[i] is None
+                         else _find_local(str(fulls[i]), _role(roles, i), limits)),
         remote=lambda i: _stat_call(str(fulls[i]), _role(roles, i), limits),
     )
 
@@ -411,7 +437,10 @@ def _read(full: str, role: str, limits: Limits) -> tuple[bytearray, os.stat_resu
 
 def _read_into(fd: int, buffer: bytearray | memoryview) -> int:
     """Fill the buffer from the descriptor; the count read (short only at the end of the file)."""
-    filled, total = 0, len(buffer)
+    total = len(buffer)
+    filled = os.readv(fd, [buffer]) if total else 0
+    if filled in (0, total):  # a regular file's read is short only at its end: one call, most of the time
+        return filled
     with memoryview(buffer) as view:
         while filled < total:
             count = os.readv(fd, [view[filled:]])

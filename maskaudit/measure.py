@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from maskaudit.decode import Decoded
 from maskaudit.facts import ImageFacts, MaskFacts
-from maskaudit.interning import shared
+from maskaudit.interning import SHARED_LIMIT, shared
 from maskaudit.phash import perceptual_hash
 
 MAX_VALUES = 1024
@@ -24,8 +24,14 @@ MAX_COLORS = 16
 FEW_VALUES = 12  # a uint8 mask spanning at most this many values is counted value by value
 _FLOATS = tuple(float(v) for v in range(256))
 _SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
-_NAMES: dict[str, str] = {}
+_NAMES: dict[np.dtype[Any], str] = {}
 _LABEL_SETS: dict[tuple[float, ...], tuple[float, ...]] = {}
+# dtype tests by set membership: comparing a dtype with a scalar type converts it first, microseconds a test
+_BOOL, _UINT8 = np.dtype(np.bool_), np.dtype(np.uint8)
+_CV_INTEGERS = frozenset(np.dtype(t) for t in (np.uint8, np.uint16))
+_CV_STATS = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32))
+_TOPS: dict[np.dtype[Any], float] = {}
+_PREFIXES: dict[tuple[np.dtype[Any], tuple[int, ...]], bytes] = {}
 
 
 def content_hash(array: NDArray[Any]) -> str:
@@ -33,8 +39,12 @@ def content_hash(array: NDArray[Any]) -> str:
 
     xxh3-128 (32 hex digits): it hashes at memory speed, where blake2b costs about as much as a decode.
     """
-    digest = xxhash.xxh3_128()
-    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    prefix = _PREFIXES.get((array.dtype, array.shape))
+    if prefix is None:
+        prefix = f"{array.dtype.str}{array.shape}".encode()
+        if len(_PREFIXES) < SHARED_LIMIT:
+            _PREFIXES[(array.dtype, array.shape)] = prefix
+    digest = xxhash.xxh3_128(prefix)
     digest.update(np.ascontiguousarray(array).data)
     return str(digest.hexdigest())
 
@@ -50,16 +60,20 @@ def layout(decoded: Decoded) -> tuple[NDArray[Any], tuple[int, ...], int]:
     elif array.ndim == 2:
         spatial, channels = (int(array.shape[0]), int(array.shape[1])), 1
     else:
-        spatial, channels = (int(array.shape[0]), int(array.shape[1])), int(np.prod(array.shape[2:]))
+        spatial, channels = (int(array.shape[0]), int(array.shape[1])), math.prod(array.shape[2:])
     return array, shared(_SHAPES, spatial), channels
 
 
 def _shape(decoded: Decoded) -> tuple[int, ...]:
-    return shared(_SHAPES, tuple(int(s) for s in decoded.array.shape))
+    return shared(_SHAPES, decoded.array.shape)  # a tuple of Python ints already
 
 
 def _dtype(decoded: Decoded) -> str:
-    return shared(_NAMES, str(decoded.array.dtype))
+    dtype = decoded.array.dtype
+    name = _NAMES.get(dtype)  # str() of a dtype costs microseconds: one name a dtype
+    if name is None:
+        name = _NAMES[dtype] = str(dtype)
+    return name
 
 
 def measure_mask(decoded: Decoded) -> MaskFacts:
@@ -124,12 +138,12 @@ class Histogram(NamedTuple):
 
 def label_histogram(array: NDArray[Any]) -> Histogram:
     """Distinct values and their pixel counts; at most MAX_VALUES of the most frequent are kept."""
-    if array.dtype == np.bool_:
+    if array.dtype == _BOOL:
         array = array.view(np.uint8)
         top: float | None = None
     else:
-        top = float(np.iinfo(array.dtype).max) if array.dtype.kind in "ui" else None
-    if array.dtype == np.uint8 and array.ndim == 2:
+        top = _top(array.dtype) if array.dtype.kind in "ui" else None
+    if array.dtype == _UINT8 and array.ndim == 2:
         if not cv2.hasNonZero(array):
             return Histogram((0.0,), (int(array.size),), 1, zero=int(array.size))
         if array.flags.c_contiguous:
@@ -163,6 +177,14 @@ def label_histogram(array: NDArray[Any]) -> Histogram:
         return totals._replace(values=packed[0], counts=packed[1], distinct=packed[2])
     packed = _pack(values.astype(np.float64), counts.astype(np.int64))
     return totals._replace(values=packed[0], counts=packed[1], distinct=packed[2])
+
+
+def _top(dtype: np.dtype[Any]) -> float:
+    """An integer dtype's largest value."""
+    top = _TOPS.get(dtype)
+    if top is None:
+        top = _TOPS[dtype] = float(np.iinfo(dtype).max)
+    return top
 
 
 def _small(values: tuple[float, ...], counts: tuple[int, ...], top: float | None) -> Histogram:
@@ -278,7 +300,7 @@ def measure_image(decoded: Decoded) -> ImageFacts:
 
 def intensity_stats(array: NDArray[Any]) -> tuple[float, float, float, float, int, int]:
     """min, max, mean and std over finite pixels of all channels, and the NaN and Inf counts."""
-    if array.dtype == np.bool_:
+    if array.dtype == _BOOL:
         array = array.view(np.uint8)
     minimum, maximum = _min_max(array)
     nan = inf = 0
@@ -296,19 +318,19 @@ def intensity_stats(array: NDArray[Any]) -> tuple[float, float, float, float, in
 
 def _min_max(array: NDArray[Any]) -> tuple[Any, Any]:
     """The smallest and largest element; NaN shows in float results as numpy's min/max show it."""
-    if array.dtype in (np.uint8, np.uint16) and array.flags.c_contiguous and array.ndim >= 2 and array.size:
+    if array.dtype in _CV_INTEGERS and array.flags.c_contiguous and array.ndim >= 2 and array.size:
         low, high, _, _ = cv2.minMaxLoc(array.reshape(array.shape[0], -1))
         return low, high
     return array.min(), array.max()
 
 
 def _mean_std(array: NDArray[Any]) -> tuple[float, float]:
-    if array.dtype in (np.uint8, np.uint16) and array.flags.c_contiguous and array.size:
+    if array.dtype in _CV_INTEGERS and array.flags.c_contiguous and array.size:
         # One channel over every pixel: OpenCV's integer path, eight times faster than per-channel on RGB.
         mean_all, std_all = cv2.meanStdDev(array.reshape(-1, 1))
         return float(mean_all[0, 0]), float(std_all[0, 0])
     channels = array.shape[-1] if array.ndim == 3 else 1
-    if array.ndim in (2, 3) and channels <= 4 and array.dtype in (np.uint8, np.uint16, np.float32):
+    if array.ndim in (2, 3) and channels <= 4 and array.dtype in _CV_STATS:
         means, stds = cv2.meanStdDev(array)
         means, stds = means.ravel(), stds.ravel()
         mean = float(means.mean())

@@ -28,7 +28,7 @@ from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, iter_row_groups, open_binary
 from maskaudit.native_stderr import native_stderr_silenced
-from maskaudit.scan import RowSpec, iter_specs, measure_chunk, measure_more_masks, specs_of
+from maskaudit.scan import RowSpec, iter_specs, known_chunk, measure_chunk, measure_more_masks, specs_of
 from maskaudit.settings import Settings
 
 MIN_PARTITION_ROWS = 64
@@ -254,6 +254,18 @@ def map_partition(task: PartitionTask) -> PartitionResult:
     if task.cache is not None:
         task.cache.flush()
     return judge_partition(rows, task.settings, task.has_splits, more)
+
+
+def known_partition(task: PartitionTask) -> PartitionResult | None:
+    """The partition's result when the cache knows every file of it unchanged, which costs a status a file and
+    one lookup, nothing read: what the scanning process can give at once, with no worker. None otherwise."""
+    if task.cache is None or task.row_groups is not None or task.shard is not None:
+        return None
+    rows = known_chunk(list(task.specs()), task.root, task.limits, task.cache)
+    if rows is None:
+        return None
+    task.cache.flush()
+    return judge_partition(rows, task.settings, task.has_splits)
 
 
 def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool,

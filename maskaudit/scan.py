@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from maskaudit import storage
 from maskaudit.cache import ROLES, FactsCache
 from maskaudit.decode import Decoded, sniff
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
@@ -120,6 +121,38 @@ def measure_chunk(
     for (index, _), (content, problem) in zip(unread, contents, strict=True):
         outcomes[index] = (_measure(content, kinds[index], limits, cache, started) if content is not None
                            else (None, problem))
+    return _rows(specs, outcomes, root)
+
+
+def known_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache
+                ) -> list[RowFacts] | None:
+    """The rows' facts when the cache knows every file of them unchanged: their status taken, nothing read. None
+    when any file would need reading (or lies in a store, where even a status is a request), so nothing is
+    counted twice when the rows are then measured."""
+    if storage.is_remote(os.fspath(root)) or any(
+            s.image_bytes is not None or s.mask_bytes is not None or s.more_masks for s in specs):
+        return None
+    paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
+    if any(path is not None and storage.is_remote(path) for path in paths):
+        return None
+    count = len(specs)
+    kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
+    found = find_many(paths, root, [ROLES[kind] for kind in kinds], limits)
+    files = [(i, file) for i, (file, _) in enumerate(found) if file is not None]
+    known = cache.known_many([kinds[i] for i, _ in files], [(file.full, file.info) for _, file in files], limits,
+                             every=True)
+    if files and known[0] is None:
+        return None
+    outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = [(None, problem) for _, problem in found]
+    for (i, _), facts in zip(files, known, strict=True):
+        outcomes[i] = (facts, None)
+    return _rows(specs, outcomes, root)
+
+
+def _rows(specs: Sequence[RowSpec], outcomes: Sequence[tuple[ImageFacts | MaskFacts | None, Problem | None]],
+          root: Path | str) -> list[RowFacts]:
+    """Each row's facts from its files' outcomes: the images' first, then the masks'."""
+    count = len(specs)
     rows = []
     for i, spec in enumerate(specs):
         (image, image_problem), (mask, mask_problem) = outcomes[i], outcomes[count + i]

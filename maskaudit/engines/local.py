@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +22,7 @@ ResultT = TypeVar("ResultT")
 
 IN_FLIGHT_PER_WORKER = 2  # partitions submitted ahead of the one awaited: bounds memory, keeps workers busy
 PRELOAD = ["maskaudit.partitions"]
+AT_ONCE_SECONDS = 0.5  # about a pool's start: past it, workers are worth starting for the tasks left
 
 
 def _ignore_sigint() -> None:
@@ -35,28 +37,46 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers: int) -> Iterator[ResultT]:
+def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers: int,
+                at_once: Callable[[TaskT], ResultT | None] | None = None) -> Iterator[ResultT]:
     """``fn`` over every task, results in task order. ``fn`` must be a module-level function and tasks and
-    results picklable. With one worker, or one task, everything runs in this process."""
+    results picklable. With one worker, or one task, everything runs in this process. ``at_once`` gives a task's
+    result here when it is cheap to (else None): until a task needs a worker, or the results given here took
+    as long as starting the pool would (it costs a fresh interpreter about half a second), no pool is started."""
     iterator = iter(tasks)
     head = list(islice(iterator, 2))
     if workers <= 1 or len(head) < 2:
         yield from map(fn, chain(head, iterator))
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
+    pool: ProcessPoolExecutor | None = None
     pending: deque[Future[ResultT]] = deque()
     limit = workers * IN_FLIGHT_PER_WORKER
+    here = 0.0  # seconds spent giving results at once
     try:
         for task in chain(head, iterator):
-            pending.append(pool.submit(fn, task))
+            result = None
+            if at_once is not None and pool is None and here < AT_ONCE_SECONDS:
+                started = time.perf_counter()
+                result = at_once(task)
+                here += time.perf_counter() - started
+            if result is not None:
+                done: Future[ResultT] = Future()
+                done.set_result(result)
+                pending.append(done)
+            else:
+                if pool is None:
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
+                pending.append(pool.submit(fn, task))
             while len(pending) > limit:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     except BaseException:  # Ctrl-C, an error, or the consumer stopped: nothing more is started or awaited
-        _stop(pool)
+        if pool is not None:
+            _stop(pool)
         raise
-    pool.shutdown()
+    if pool is not None:
+        pool.shutdown()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -300,3 +300,33 @@ def test_config_turns_the_cache_off_and_moves_it(tmp_path: Path, cache_home: Pat
     config.write_text("cache = false\n")
     assert run(["scan", str(manifest), "--quiet", "--config", str(config), "--out", str(tmp_path / "p")]) == 0
     assert report(tmp_path / "p")["settings"]["cache"] is False
+
+
+def test_a_partition_known_whole_is_judged_from_the_index_and_an_edit_is_not(tmp_path: Path) -> None:
+    from maskaudit.manifest import detect_columns, open_manifest
+    from maskaudit.partitions import iter_tasks, known_partition, map_partition
+    from maskaudit.settings import Settings
+
+    manifest = open_manifest(dataset(tmp_path / "data", mask_suffix=".npy"))
+    age()
+    folder = tmp_path / "cache"
+
+    def tasks(cache: FactsCache) -> list[Any]:
+        return list(iter_tasks(manifest, detect_columns(manifest, {}), tmp_path / "data", Limits(),
+                               Settings(labels=(0.0, 1.0)), 2, cache))
+
+    assert [known_partition(task) for task in tasks(FactsCache(folder))] == [None, None, None]  # nothing indexed
+    cold = [map_partition(task) for task in tasks(FactsCache(folder))]
+    mask = tmp_path / "data" / "masks" / "3.npy"  # row 3: the second partition
+    before = os.stat(mask)
+    with mask.open("r+b") as handle:
+        handle.seek(-1, os.SEEK_END)
+        handle.write(bytes([7]))
+    os.utime(mask, ns=(before.st_atime_ns, before.st_mtime_ns))
+    warm_cache = FactsCache(folder)
+    warm = [known_partition(task) for task in tasks(warm_cache)]
+    assert warm[1] is None  # the edit moved the mask's ctime: that partition is measured again
+    assert warm[0] is not None and warm[2] is not None
+    for found, expected in ((warm[0], cold[0]), (warm[2], cold[2])):
+        assert found.facts.equals(expected.facts) and found.findings == expected.findings
+    assert warm_cache.stats().unchanged == 8  # the two partitions known whole; nothing counted for the third

@@ -62,3 +62,18 @@ def _ended(pid: int) -> bool:
             return stream.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_results_given_at_once_start_no_worker() -> None:
+    results = list(map_ordered(whose, range(10), workers=2, at_once=whose))
+    assert results == [(task, os.getpid()) for task in range(10)]
+
+
+def test_the_first_task_that_needs_a_worker_starts_the_pool_for_the_rest() -> None:
+    def first_three(task: int) -> tuple[int, int] | None:
+        return whose(task) if task < 3 else None
+
+    results = list(map_ordered(whose, range(12), workers=2, at_once=first_three))
+    assert [task for task, _ in results] == list(range(12))
+    assert {pid for _, pid in results[:3]} == {os.getpid()}
+    assert os.getpid() not in {pid for _, pid in results[3:]}
