@@ -73,7 +73,7 @@ unit: dev browser
 
 test: lint typecheck unit
 
-bench: install s3 s3rver
+bench: dev s3rver
 	$(BIN)/python -m bench.run
 
 # Only the remote scan: 2,000 rows from a local S3 server behind a 30 ms proxy, against the same files on disk.
