@@ -58,8 +58,8 @@ def run_replay_bench() -> dict[str, Any]:
         "case": "replay 64x8, 10 transforms, 512x512 RGB",
         "seconds": round(seconds, 3),
         "workers": options.workers,
-        "samples": section["samples"],
-        "transforms": len(section["transforms"]),
+        "samples": section.facts.samples,
+        "transforms": len(section.facts.transforms),
         "findings": sorted(f"{f.check} {f.transform}" for f in findings),
     }
 
