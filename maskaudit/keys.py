@@ -205,24 +205,32 @@ class LabelMap:
 
 
 LABEL_MAPS = 4096  # distinct (values, dtype, settings) remembered: label maps repeat a few sets of values
+MEMO_VALUES = 16  # masks with more values (instance maps) are rarely alike: worked out each time, not held
 _label_maps: dict[tuple[tuple[float, ...], str, float | None, tuple[int, ...] | None], LabelMap] = {}
 
 
 def label_map(mask: MaskFacts, ignore_index: float | None, labels: tuple[int, ...] | None) -> LabelMap:
-    """What the values of a single-channel mask that is no picture say, remembered by values and dtype."""
+    """What the values of a single-channel mask that is no picture say, remembered by values and dtype when
+    it holds few values."""
+    if len(mask.values) > MEMO_VALUES:
+        return _label_map(mask, ignore_index, labels)
     key = (mask.values, mask.dtype, ignore_index, labels)
     known = _label_maps.get(key)
-    if known is not None:
-        return known
-    if len(_label_maps) >= LABEL_MAPS:
-        _label_maps.clear()
+    if known is None:
+        if len(_label_maps) >= LABEL_MAPS:
+            _label_maps.clear()
+        known = _label_maps[key] = _label_map(mask, ignore_index, labels)
+    return known
+
+
+def _label_map(mask: MaskFacts, ignore_index: float | None, labels: tuple[int, ...] | None) -> LabelMap:
     values = mask.values
     integers = [v for v in values if v != ignore_index and v == v and not is_fractional(v)]
     allowed = None if labels is None else {float(v) for v in labels} | (
         {ignore_index} if ignore_index is not None else set())
     beside = tuple(value for value in void_values(list(values), mask.dtype)
                    if value != ignore_index and any(v not in (0.0, value, ignore_index) for v in values))
-    known = _label_maps[key] = LabelMap(
+    return LabelMap(
         scale=SCALES.index(mask_scale(mask, ignore_index)),
         negative=bool(integers) and min(integers) < 0,
         high=max(integers) if integers else -np.inf,
@@ -234,7 +242,6 @@ def label_map(mask: MaskFacts, ignore_index: float | None, labels: tuple[int, ..
         holding_ignore=ignore_index is not None and ignore_index in values,
         beside=beside,
     )
-    return known
 
 
 def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
