@@ -6,14 +6,13 @@ and every first-seen order is what one pass over the whole manifest would give.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from maskaudit.checks.context import looks_like_image
-from maskaudit.checks.dtypes import void_values
 from maskaudit.checks.images.loader_disagreement import EXAMPLES, trait_keys
 from maskaudit.facts import RowFacts
+from maskaudit.header import PLAIN
+from maskaudit.keys import SCALES, Keys, MaskKind, label_map
 
 
 @dataclass(frozen=True)
@@ -47,26 +46,31 @@ def label_contribution(row: RowFacts, ignore_index: float | None) -> Iterator[tu
             yield value, count
 
 
-def build_aggregates(rows: Sequence[RowFacts], split_of: Sequence[int], split_names: tuple[str, ...],
+def build_aggregates(rows: Sequence[RowFacts], keys: Keys, split_names: tuple[str, ...],
                      kinds: tuple[tuple[str, int, str], ...], ignore_index: float | None,
-                     dropped: frozenset[int]) -> Aggregates:
-    from maskaudit.checks.context import mask_scale
-
-    label_pixels: list[Counter[float]] = [Counter() for _ in split_names]
-    dtypes: Counter[str] = Counter()
+                     labels: tuple[int, ...] | None) -> Aggregates:
+    """The totals of consecutive rows, from their facts and their keys (split numbers, dropped rows, which masks
+    are label maps and which have foreground)."""
+    label_pixels: list[dict[float, int]] = [{} for _ in split_names]
+    dtypes: dict[str, int] = {}
     files: dict[tuple[str, str], int] = {}
     examples: dict[tuple[str, str], list[str]] = {}
-    masks_with: Counter[float] = Counter()
-    beside: Counter[float] = Counter()
-    scales: Counter[str] = Counter()
+    masks_with: dict[float, int] = {}
+    beside: dict[float, int] = {}
+    scales: dict[str, int] = {}
     non_empty = holding = 0
     outside: list[tuple[int, str, str, str]] = []
-    for row, split in zip(rows, split_of, strict=True):
-        for role, path, target in (("image", row.image_path, row.image_outside_root),
-                                   ("mask", row.mask_path, row.mask_outside_root)):
-            if path is not None and target is not None:
-                outside.append((row.row, role, path, target))
+    label_maps = (keys.mask_kind == MaskKind.LABEL_MAP).tolist()
+    for row, split, gone, label_map_, filled in zip(rows, keys.split.tolist(), keys.dropped.tolist(), label_maps,
+                                                     keys.non_empty.tolist(), strict=True):
+        if row.image_outside_root is not None or row.mask_outside_root is not None:
+            for role, path, target in (("image", row.image_path, row.image_outside_root),
+                                       ("mask", row.mask_path, row.mask_outside_root)):
+                if path is not None and target is not None:
+                    outside.append((row.row, role, path, target))
         for role, facts, path in (("image", row.image, row.image_path), ("mask", row.mask, row.mask_path)):
+            if facts is None or facts.traits is PLAIN:  # most files: nothing loaders differ on
+                continue
             for key in trait_keys(role, facts):
                 files[key] = files.get(key, 0) + 1
                 shown = examples.setdefault(key, [])
@@ -75,26 +79,29 @@ def build_aggregates(rows: Sequence[RowFacts], split_of: Sequence[int], split_na
         mask = row.mask
         if mask is None:
             continue
-        dtypes[mask.dtype] += 1
-        if row.row not in dropped:
-            label_pixels[split].update(dict(label_contribution(row, ignore_index)))
-        if mask.is_multichannel or looks_like_image(mask) is not None:
+        dtypes[mask.dtype] = dtypes.get(mask.dtype, 0) + 1
+        if not gone and not mask.is_multichannel:
+            pixels = label_pixels[split]
+            for value, count in zip(mask.values, mask.counts, strict=True):
+                if value != ignore_index and value == value:
+                    pixels[value] = pixels.get(value, 0) + count
+        if not label_map_:
             continue
-        scale = mask_scale(mask, ignore_index)
+        traits = label_map(mask, ignore_index, labels)
+        scale = SCALES[traits.scale]
         if scale is not None:
-            scales[scale] += 1
-        if mask.foreground(ignore_index) == 0:
+            scales[scale] = scales.get(scale, 0) + 1
+        if not filled:
             continue
         non_empty += 1
-        holding += ignore_index is not None and ignore_index in mask.values
-        masks_with.update(v for v in mask.values if v != ignore_index and v == v)
-        for value in void_values(list(mask.values), mask.dtype):
-            if value != ignore_index and any(v not in (0.0, value, ignore_index) for v in mask.values):
-                beside[value] += 1
+        holding += traits.holding_ignore
+        for value in traits.labels:
+            masks_with[value] = masks_with.get(value, 0) + 1
+        for value in traits.beside:
+            beside[value] = beside.get(value, 0) + 1
     return Aggregates(
-        split_names, kinds, tuple(dict(c) for c in label_pixels), dict(dtypes), files,
-        {k: tuple(v) for k, v in examples.items()}, dict(masks_with), non_empty, holding, dict(beside), dict(scales),
-        tuple(outside),
+        split_names, kinds, tuple(label_pixels), dtypes, files, {k: tuple(v) for k, v in examples.items()},
+        masks_with, non_empty, holding, beside, scales, tuple(outside),
     )
 
 

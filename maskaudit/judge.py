@@ -59,11 +59,11 @@ def active_checks(settings: Settings, checks: Iterable[Check] | None = None) -> 
     return chosen
 
 
-def stamp(check: Check, hit: Hit, settings: Settings) -> Finding:
+def stamp(check: Check, hit: Hit, settings: Settings, row_id: str | None = None) -> Finding:
     severity = settings.severities.get(check.name) or hit.severity or check.severity
     return Finding(
         code=check.code, check=check.name, severity=severity, message=hit.message, row=hit.row,
-        split=hit.split, path=hit.path, details=hit.details, transform=hit.transform,
+        split=hit.split, path=hit.path, details=hit.details, transform=hit.transform, row_id=row_id,
     )
 
 
@@ -75,15 +75,23 @@ def _run(checks: Iterable[Check], kind: Kind, context: Context | ReplayFacts, se
     return found
 
 
-def _identified(findings: list[Finding], rows: Sequence[RowFacts]) -> list[Finding]:
-    identities = {r.row: r.identity for r in rows}
-    return [replace(f, row_id=identities.get(f.row)) if f.row is not None else f for f in findings]
-
-
 def judge_rows(rows: Sequence[RowFacts], settings: Settings, has_splits: bool) -> list[Finding]:
-    """The findings of every check that needs only its own row, over some rows of a manifest."""
+    """The findings of every check that needs only its own row, over some rows of a manifest, each stamped with
+    its row's identity."""
     context = Context(settings, has_splits, rows=rows)
-    return _identified(_run(active_checks(settings), Kind.ROW, context, settings), rows)
+    by_number: dict[int, RowFacts] | None = None  # made at the first finding on a row
+    found: list[Finding] = []
+    for check in (c for c in active_checks(settings) if c.kind is Kind.ROW):
+        options = check.resolved_options(settings.thresholds)
+        for hit in check.evaluate(context, options):
+            row_id = None
+            if hit.row is not None:
+                if by_number is None:
+                    by_number = {r.row: r for r in rows}
+                row = by_number.get(hit.row)
+                row_id = row.identity if row is not None else None
+            found.append(stamp(check, hit, settings, row_id))
+    return found
 
 
 def judge_pipeline(replay: ReplayFacts, settings: Settings) -> list[Finding]:

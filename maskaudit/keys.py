@@ -17,10 +17,11 @@ from numpy.typing import NDArray
 
 from maskaudit.checks.context import MISSING_SPLIT, NO_SPLIT, MaskScale, is_fractional, looks_like_image, mask_scale
 from maskaudit.checks.dtypes import void_values
-from maskaudit.facts import Encoding, RowFacts
+from maskaudit.facts import Encoding, ImageFacts, MaskFacts, RowFacts
 
 SCALES = (None, MaskScale.INDEX, MaskScale.BYTE, MaskScale.WORD)
 ENCODINGS = tuple(Encoding)
+ENCODING_INDEX = {encoding: i for i, encoding in enumerate(ENCODINGS)}
 
 
 class MaskKind:
@@ -188,66 +189,142 @@ class KeysBuffer:
         return Keys(**{name: column[: self._size] for name, column in self._columns.items()})
 
 
+@dataclass(frozen=True)
+class LabelMap:
+    """What a label map's values say, the same for every mask that holds those values: worked out once per
+    distinct (values, dtype) in a run, not once a row."""
+
+    scale: int  # index into SCALES
+    negative: bool
+    high: float
+    only_ignore: bool
+    undeclared: bool
+    labels: tuple[float, ...]  # its values but the ignore index and NaN
+    holding_ignore: bool
+    beside: tuple[float, ...]  # void-like values it holds beside other labels
+
+
+LABEL_MAPS = 4096  # distinct (values, dtype, settings) remembered: label maps repeat a few sets of values
+MEMO_VALUES = 16  # masks with more values (instance maps) are rarely alike: worked out each time, not held
+_label_maps: dict[tuple[tuple[float, ...], str, float | None, tuple[int, ...] | None], LabelMap] = {}
+
+
+def label_map(mask: MaskFacts, ignore_index: float | None, labels: tuple[int, ...] | None) -> LabelMap:
+    """What the values of a single-channel mask that is no picture say, remembered by values and dtype when
+    it holds few values."""
+    if len(mask.values) > MEMO_VALUES:
+        return _label_map(mask, ignore_index, labels)
+    key = (mask.values, mask.dtype, ignore_index, labels)
+    known = _label_maps.get(key)
+    if known is None:
+        if len(_label_maps) >= LABEL_MAPS:
+            _label_maps.clear()
+        known = _label_maps[key] = _label_map(mask, ignore_index, labels)
+    return known
+
+
+def _label_map(mask: MaskFacts, ignore_index: float | None, labels: tuple[int, ...] | None) -> LabelMap:
+    values = mask.values
+    integers = [v for v in values if v != ignore_index and v == v and not is_fractional(v)]
+    allowed = None if labels is None else {float(v) for v in labels} | (
+        {ignore_index} if ignore_index is not None else set())
+    beside = tuple(value for value in void_values(list(values), mask.dtype)
+                   if value != ignore_index and any(v not in (0.0, value, ignore_index) for v in values))
+    return LabelMap(
+        scale=SCALES.index(mask_scale(mask, ignore_index)),
+        negative=bool(integers) and min(integers) < 0,
+        high=max(integers) if integers else -np.inf,
+        only_ignore=(ignore_index is not None and ignore_index in values
+                     and all(v in (0.0, ignore_index) for v in values)
+                     and bool(void_values([ignore_index], mask.dtype))),
+        undeclared=allowed is not None and any(v not in allowed for v in values),
+        labels=tuple(v for v in values if v != ignore_index and v == v),
+        holding_ignore=ignore_index is not None and ignore_index in values,
+        beside=beside,
+    )
+
+
 def build_keys(rows: Sequence[RowFacts], splits: dict[str, int],
                kinds: dict[tuple[str, int, str], int], ignore_index: float | None,
                labels: tuple[int, ...] | None, dropped: frozenset[int], has_splits: bool) -> Keys:
-    """The keys of consecutive rows. ``splits`` and ``kinds`` are filled with the names and image kinds met,
-    numbered in order of first appearance."""
+    """The keys of consecutive rows, built a column at a time. ``splits`` and ``kinds`` are filled with the
+    names and image kinds met, numbered in order of first appearance."""
     count = len(rows)
-    split = np.empty(count, np.int32)
-    image_path, mask_path, group = (np.zeros(count, np.uint64) for _ in range(3))
+    row = np.fromiter([r.row for r in rows], np.int64, count)
+    names = ([r.split if r.split is not None else MISSING_SPLIT for r in rows] if has_splits
+             else [NO_SPLIT] * count)
+    split = np.array([splits.setdefault(name, len(splits)) for name in names], np.int32)
+    gone = np.isin(row, np.fromiter(dropped, np.int64, len(dropped))) if dropped else np.zeros(count, np.bool_)
+    image_path = np.fromiter([hash64(r.image_path) for r in rows], np.uint64, count)
+    mask_path = np.fromiter([hash64(r.mask_path) for r in rows], np.uint64, count)
+    group = np.fromiter([hash64(r.group) for r in rows], np.uint64, count)
+
     content, file_hash, phash = (np.zeros(count, np.uint64) for _ in range(3))
-    has_phash, non_empty, negative, only_ignore, undeclared, gone = (np.zeros(count, np.bool_) for _ in range(6))
+    has_phash = np.zeros(count, np.bool_)
     image_kind = np.full(count, -1, np.int32)
     encoding = np.full(count, -1, np.int8)
     minimum, maximum, mean, std = (np.full(count, np.nan) for _ in range(4))
+    at: list[int] = []
+    images: list[ImageFacts] = []
+    for i, r in enumerate(rows):
+        if r.image is not None:
+            at.append(i)
+            images.append(r.image)
+    if at:
+        measured = len(at)
+        content[at] = np.fromiter([hex64(f.content_hash) for f in images], np.uint64, measured)
+        file_hash[at] = np.fromiter([hex64(f.file_hash) for f in images], np.uint64, measured)
+        hashes = [f.phash for f in images]
+        has_phash[at] = [h is not None for h in hashes]
+        phash[at] = np.fromiter([h or 0 for h in hashes], np.uint64, measured)
+        encodings = [f.encoding for f in images]
+        encoding[at] = [ENCODING_INDEX[e] for e in encodings]
+        image_kind[at] = [kinds.setdefault((f.dtype, f.channels, e.value), len(kinds))
+                          for f, e in zip(images, encodings, strict=True)]
+        minimum[at] = [f.minimum for f in images]
+        maximum[at] = [f.maximum for f in images]
+        mean[at] = [f.mean for f in images]
+        std[at] = [f.std for f in images]
+
     mask_kind = np.zeros(count, np.int8)
+    non_empty, negative, only_ignore, undeclared = (np.zeros(count, np.bool_) for _ in range(4))
     scale = np.zeros(count, np.int8)
     share = np.full(count, np.nan)
     high = np.full(count, -np.inf)
-    allowed = None if labels is None else {float(v) for v in labels} | (
-        {ignore_index} if ignore_index is not None else set())
-    for i, row in enumerate(rows):
-        name = (row.split if row.split is not None else MISSING_SPLIT) if has_splits else NO_SPLIT
-        split[i] = splits.setdefault(name, len(splits))
-        gone[i] = row.row in dropped
-        image_path[i] = hash64(row.image_path)
-        mask_path[i] = hash64(row.mask_path)
-        group[i] = hash64(row.group)
-        facts = row.image
-        if facts is not None:
-            content[i] = hex64(facts.content_hash)
-            file_hash[i] = hex64(facts.file_hash)
-            if facts.phash is not None:
-                phash[i], has_phash[i] = facts.phash, True
-            kind = facts.encoding
-            encoding[i] = ENCODINGS.index(kind)
-            image_kind[i] = kinds.setdefault((facts.dtype, facts.channels, kind.value), len(kinds))
-            minimum[i], maximum[i], mean[i], std[i] = facts.minimum, facts.maximum, facts.mean, facts.std
-        mask = row.mask
+    single: list[int] = []
+    maps: list[int] = []
+    shares: list[float] = []
+    filled: list[bool] = []
+    traits: list[LabelMap] = []
+    for i, r in enumerate(rows):
+        mask = r.mask
         if mask is None:
             continue
         if mask.is_multichannel:
             mask_kind[i] = MaskKind.COLOUR
             continue
         foreground, labelled = mask.foreground(ignore_index), mask.labelled(ignore_index)
-        non_empty[i] = foreground > 0
-        share[i] = foreground / labelled if labelled else 0.0
+        single.append(i)
+        filled.append(foreground > 0)
+        shares.append(foreground / labelled if labelled else 0.0)
         if looks_like_image(mask) is not None:
             mask_kind[i] = MaskKind.PICTURE
             continue
-        mask_kind[i] = MaskKind.LABEL_MAP
-        scale[i] = SCALES.index(mask_scale(mask, ignore_index))
-        integers = [v for v in mask.values if v != ignore_index and v == v and not is_fractional(v)]
-        if integers:
-            negative[i], high[i] = min(integers) < 0, max(integers)
-        only_ignore[i] = (ignore_index is not None and ignore_index in mask.values
-                          and all(v in (0.0, ignore_index) for v in mask.values)
-                          and bool(void_values([ignore_index], mask.dtype)))
-        undeclared[i] = allowed is not None and any(v not in allowed for v in mask.values)
-    return Keys(np.fromiter((r.row for r in rows), np.int64, count), split, gone, image_path, mask_path, group,
-                content, file_hash, phash, has_phash, image_kind, encoding, minimum, maximum, mean, std, mask_kind,
-                non_empty, share, scale, negative, high, only_ignore, undeclared)
+        maps.append(i)
+        traits.append(label_map(mask, ignore_index, labels))
+    if single:
+        share[single] = shares
+        non_empty[single] = filled
+    if maps:
+        mask_kind[maps] = MaskKind.LABEL_MAP
+        scale[maps] = [t.scale for t in traits]
+        negative[maps] = [t.negative for t in traits]
+        high[maps] = [t.high for t in traits]
+        only_ignore[maps] = [t.only_ignore for t in traits]
+        undeclared[maps] = [t.undeclared for t in traits]
+    return Keys(row, split, gone, image_path, mask_path, group, content, file_hash, phash, has_phash, image_kind,
+                encoding, minimum, maximum, mean, std, mask_kind, non_empty, share, scale, negative, high,
+                only_ignore, undeclared)
 
 
 EMPTY = build_keys([], {}, {}, None, None, frozenset(), False)

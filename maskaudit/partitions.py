@@ -282,5 +282,5 @@ def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bo
     splits: dict[str, int] = {}
     kinds: dict[tuple[str, int, str], int] = {}
     keys = build_keys(rows, splits, kinds, ignore_index, settings.labels, dropped, has_splits)
-    aggregates = build_aggregates(rows, keys.split.tolist(), tuple(splits), tuple(kinds), ignore_index, dropped)
+    aggregates = build_aggregates(rows, keys, tuple(splits), tuple(kinds), ignore_index, settings.labels)
     return PartitionResult(facts_batch(rows), tuple(findings), keys, aggregates)
