@@ -45,7 +45,7 @@ def tiny_manifest(data: Path, rows: int) -> Path:
     """Rows of a 16x16 PNG image and a 16x16 uint8 .npy mask (a value edit keeps an .npy file's size)."""
     import cv2
 
-    folder = data / "tiny"
+    folder = data / "cache-tiny"
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "masks").mkdir(exist_ok=True)
     images, masks = [], []

@@ -34,7 +34,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from bench.generate import DEFAULT_FOLDER, MANIFEST, generate
-from bench.s3_demo import SERVERS, bucket_filesystem, credentials, s3_server
+from bench.s3_demo import ENVIRONMENT, SERVERS, bucket_filesystem, credentials, s3_server
 
 ROWS = 2000
 LATENCY_MS = 30.0
@@ -295,7 +295,10 @@ def run_remote_bench(folder: Path = DEFAULT_FOLDER, rows: int = ROWS, latency_ms
     with s3_server(server_kind) as server:
         figures["uploaded_bytes"] = upload(server.endpoint, folder, manifest)
         with latency_proxy(server.endpoint, latency_ms) as proxy:
-            storage.configure({"endpoint_url": proxy.endpoint}, io_concurrency)
+            # as options, not only the environment: worker processes started earlier in this process (the
+            # other benches) kept the environment they started with
+            storage.configure({"endpoint_url": proxy.endpoint, "key": ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+                               "secret": ENVIRONMENT["AWS_SECRET_ACCESS_KEY"]}, io_concurrency)
             figures["io_concurrency"] = storage.io_concurrency()
             fs = storage.filesystem(f"s3://{BUCKET}/")
             remote_manifest, remote_root = f"s3://{BUCKET}/{manifest.name}", f"s3://{BUCKET}/"
