@@ -250,15 +250,15 @@ def map_partition(task: PartitionTask) -> PartitionResult:
         ahead = _reads_objects(task)
         more: list[RowFacts] = []
         chunk = list(itertools.islice(specs, CHUNK_ROWS))
-        finding = find_chunk(chunk, task.root, task.limits) if ahead and chunk else None
+        lookup = find_chunk(chunk, task.root, task.limits) if ahead and chunk else None
         while chunk:
             following = list(itertools.islice(specs, CHUNK_ROWS)) if ahead else []
-            following_finding = find_chunk(following, task.root, task.limits) if following else None
-            measured = measure_chunk(chunk, task.root, task.limits, task.cache, finding)
+            following_lookup = find_chunk(following, task.root, task.limits) if following else None
+            measured = measure_chunk(chunk, task.root, task.limits, task.cache, lookup)
             rows.extend(measured)
             for spec, facts in zip(chunk, measured, strict=True):
                 more.extend(measure_more_masks(spec, facts, task.root, task.limits, task.cache))
-            chunk, finding = (following, following_finding) if ahead else (
+            chunk, lookup = (following, following_lookup) if ahead else (
                 list(itertools.islice(specs, CHUNK_ROWS)), None)
     if task.cache is not None:
         task.cache.flush()

@@ -86,10 +86,10 @@ def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cach
     return measure_chunk([spec], root, limits, cache)[0]
 
 
-Finding = Callable[[], list[tuple[Found | None, Problem | None]]]
+Lookup = Callable[[], list[tuple[Found | None, Problem | None]]]
 
 
-def find_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits) -> Finding:
+def find_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits) -> Lookup:
     """The chunk's files looked up from now on (an object's status and head requested at once); calling the
     answer waits for them. What measure_chunk() is given to overlap these requests with other work."""
     paths, roles, on_disk = _chunk_files(specs)
@@ -108,16 +108,16 @@ def _chunk_files(specs: Sequence[RowSpec]) -> tuple[list[str | None], list[str],
 
 def measure_chunk(
     specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache | None = None,
-    finding: Finding | None = None,
+    lookup: Lookup | None = None,
 ) -> list[RowFacts]:
     """Facts for each row, in order. The chunk's files are found and read together (objects in a store with many
     requests in flight), then decoded one by one; a file whose status the cache knows is not read at all.
-    ``finding`` is find_chunk() of these rows, begun earlier."""
+    ``lookup`` is find_chunk() of these rows, begun earlier."""
     count = len(specs)
     paths, roles, on_disk = _chunk_files(specs)
     embedded = [s.image_bytes for s in specs] + [s.mask_bytes for s in specs]
     kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
-    found = dict(zip(on_disk, (finding or find_chunk(specs, root, limits))(), strict=True))
+    found = dict(zip(on_disk, (lookup or find_chunk(specs, root, limits))(), strict=True))
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
     unread: list[tuple[int, Found]] = []
     started = time.time_ns()
