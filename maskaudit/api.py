@@ -132,7 +132,9 @@ def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, sett
                     done += result.size
             return
         tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
-        for result in map_ordered(map_partition, tasks, workers, known_partition if cache is not None else None):
+        preload = storage.backend_modules([os.fspath(root), *manifest.parts])
+        for result in map_ordered(map_partition, tasks, workers, known_partition if cache is not None else None,
+                                  preload):
             bar.update(result.size)
             yield result.shifted(done) if shift else result
             done += result.size

@@ -204,8 +204,17 @@ def find_many(
 ) -> list[tuple[Found | None, Problem | None]]:
     """find() for each path, in order; objects are stat'ed concurrently (at most --io-concurrency requests in
     flight). ``roles`` is one role for every path or one per path."""
+    return find_many_begun(paths, root, roles, limits)()
+
+
+def find_many_begun(
+    paths: Sequence[str | None], root: os.PathLike[str] | str, roles: Roles, limits: Limits = Limits()
+) -> Callable[[], list[tuple[Found | None, Problem | None]]]:
+    """find_many() with the objects' requests sent now: they run on the store's event loop while the caller
+    does other work (decodes the files found before), and calling the answer waits for them. Local paths are
+    stat'ed by that call, as find_many() does."""
     fulls = [resolve(path, root) if path is not None and "\x00" not in path else None for path in paths]
-    return _each(
+    return _each_begun(
         fulls, roles,
         local=lambda i: (find(paths[i], root, _role(roles, i), limits) if fulls[i] is None
                          else _find_local(str(fulls[i]), _role(roles, i), limits)),
@@ -230,18 +239,26 @@ def _each(
 ) -> list[tuple[Any, Problem | None]]:
     """``local(i)`` for each local location, in order; ``remote(i)`` (a coroutine) for each object, run
     concurrently on its filesystem's loop, at most --io-concurrency requests in flight."""
-    results: list[tuple[Any, Problem | None]] = []
-    objects: dict[int, str] = {}
-    for index, location in enumerate(locations):
-        if location is not None and storage.is_remote(location):
-            objects[index] = location
-            results.append((None, None))
-        else:
-            results.append(local(index))
-    for fs, indices in _by_filesystem(objects).items():
-        done = storage.gather(fs, [remote(i) for i in indices])
-        for index, outcome in zip(indices, done, strict=True):
-            results[index] = _outcome(outcome, _role(roles, index))
+    return _each_begun(locations, roles, local, remote)()
+
+
+def _each_begun(
+    locations: Sequence[str | None], roles: Roles, local: Callable[[int], tuple[Any, Problem | None]],
+    remote: Callable[[int], Any],
+) -> Callable[[], list[tuple[Any, Problem | None]]]:
+    """_each() with the objects' requests sent now; the answer, called, does the local work and waits for them."""
+    objects = {index: location for index, location in enumerate(locations)
+               if location is not None and storage.is_remote(location)}
+    running = [(indices, storage.start(fs, [remote(i) for i in indices]))
+               for fs, indices in _by_filesystem(objects).items()]
+
+    def results() -> list[tuple[Any, Problem | None]]:
+        done = [(None, None) if index in objects else local(index) for index in range(len(locations))]
+        for indices, future in running:
+            for index, outcome in zip(indices, future.result(), strict=True):
+                done[index] = _outcome(outcome, _role(roles, index))
+        return done
+
     return results
 
 

@@ -16,7 +16,7 @@ from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFact
 from maskaudit.header import PLAIN
 from maskaudit.interning import shared
 from maskaudit.limits import Limits
-from maskaudit.loading import Found, Read, decode, find_many, outside_root, read_bytes, read_many
+from maskaudit.loading import Found, Read, decode, find_many, find_many_begun, outside_root, read_bytes, read_many
 from maskaudit.manifest import Batch, Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
 
@@ -86,19 +86,38 @@ def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cach
     return measure_chunk([spec], root, limits, cache)[0]
 
 
+Lookup = Callable[[], list[tuple[Found | None, Problem | None]]]
+
+
+def find_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits) -> Lookup:
+    """The chunk's files looked up from now on (an object's status and head requested at once); calling the
+    answer waits for them. What measure_chunk() is given to overlap these requests with other work."""
+    paths, roles, on_disk = _chunk_files(specs)
+    return find_many_begun([paths[i] for i in on_disk], root, [roles[i] for i in on_disk], limits)
+
+
+def _chunk_files(specs: Sequence[RowSpec]) -> tuple[list[str | None], list[str], list[int]]:
+    """The chunk's paths (its images, then its masks), their roles, and which of them name a file to find (the
+    manifest holds the others)."""
+    paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
+    roles = [ROLES[ImageFacts]] * len(specs) + [ROLES[MaskFacts]] * len(specs)
+    on_disk = [i for i, s in enumerate(specs) if s.image_bytes is None]
+    on_disk += [len(specs) + i for i, s in enumerate(specs) if s.mask_bytes is None]
+    return paths, roles, on_disk
+
+
 def measure_chunk(
-    specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache | None = None
+    specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache | None = None,
+    lookup: Lookup | None = None,
 ) -> list[RowFacts]:
     """Facts for each row, in order. The chunk's files are found and read together (objects in a store with many
-    requests in flight), then decoded one by one; a file whose status the cache knows is not read at all."""
+    requests in flight), then decoded one by one; a file whose status the cache knows is not read at all.
+    ``lookup`` is find_chunk() of these rows, begun earlier."""
     count = len(specs)
-    paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
+    paths, roles, on_disk = _chunk_files(specs)
     embedded = [s.image_bytes for s in specs] + [s.mask_bytes for s in specs]
     kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
-    roles = [ROLES[kind] for kind in kinds]
-    on_disk = [i for i, data in enumerate(embedded) if data is None]
-    found = dict(zip(on_disk, find_many([paths[i] for i in on_disk], root, [roles[i] for i in on_disk], limits),
-                     strict=True))
+    found = dict(zip(on_disk, (lookup or find_chunk(specs, root, limits))(), strict=True))
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
     unread: list[tuple[int, Found]] = []
     started = time.time_ns()

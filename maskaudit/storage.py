@@ -14,7 +14,8 @@ import importlib.util
 import os
 import posixpath
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -155,6 +156,19 @@ def require(url: str) -> None:
         raise UsageError(f"{url} needs the {module} package: pip install 'maskaudit[{extra}]'")
 
 
+def backend_modules(locations: Iterable[str]) -> tuple[str, ...]:
+    """The installed backend modules the URLs among the locations read through (s3fs for s3://), each once:
+    what a process that forks workers imports first, so that each worker does not. Importing one starts no
+    thread; making a filesystem does (its event loop), so none is made here."""
+    modules: list[str] = []
+    for location in locations:
+        protocol = scheme(location)
+        module = BACKENDS.get(protocol or "", ("",))[0]
+        if module and module not in modules and importlib.util.find_spec(module) is not None:
+            modules.append(module)
+    return tuple(modules)
+
+
 def filesystem(url: str) -> Any:
     """The process's filesystem for the URL's protocol, made with the configured storage options."""
     require(url)
@@ -213,8 +227,12 @@ class Status:
 def gather(fs: Any, calls: Sequence[Callable[[Any], Awaitable[T]]]) -> list[T | BaseException]:
     """Run the coroutines on the filesystem's event loop with at most io_concurrency() in flight; results in
     order, an exception in its call's place. Every backend maskaudit names is asynchronous."""
-    from fsspec.asyn import sync
+    return start(fs, calls).result()
 
+
+def start(fs: Any, calls: Sequence[Callable[[Any], Awaitable[T]]]) -> Future[list[T | BaseException]]:
+    """gather() begun: the requests run on the filesystem's event loop, in its own thread, while this thread
+    goes on; the future's result is what gather() returns."""
     async def run_all() -> list[T | BaseException]:
         gate = asyncio.Semaphore(_io_concurrency)
 
@@ -224,7 +242,7 @@ def gather(fs: Any, calls: Sequence[Callable[[Any], Awaitable[T]]]) -> list[T | 
 
         return list(await asyncio.gather(*(one(c) for c in calls), return_exceptions=True))
 
-    return list(sync(fs.loop, run_all))
+    return asyncio.run_coroutine_threadsafe(run_all(), fs.loop)
 
 
 async def head(fs: Any, url: str, length: int) -> tuple[dict[str, Any], bytes | None]:

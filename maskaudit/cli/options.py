@@ -28,8 +28,8 @@ RootLocation = Annotated[str | None, typer.Option(
 StorageOption = Annotated[list[str] | None, typer.Option(
     "--storage-option", help="KEY=VALUE for the storage filesystem (endpoint_url=..., anon=true); repeat")]
 IoConcurrency = Annotated[int | None, typer.Option(
-    "--io-concurrency", min=1, help="requests in flight per decoding thread when reading from a store "
-                                    "(default 32)")]
+    "--io-concurrency", min=1, help="requests in flight per worker and chunk of rows when reading from a "
+                                    "store; a worker fetches the next chunk while it decodes one (default 32)")]
 Engine = Annotated[str | None, typer.Option(
     "--engine", click_type=click.Choice(["local", "dask"]),
     help="where files are measured: local worker processes (default) or a Dask cluster (the dask extra)")]

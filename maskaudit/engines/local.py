@@ -12,7 +12,7 @@ import multiprocessing
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain, islice
 from typing import TypeVar
@@ -29,20 +29,23 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context.set_forkserver_preload([*PRELOAD, *preload])
         return context
     return multiprocessing.get_context("spawn")
 
 
 def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers: int,
-                at_once: Callable[[TaskT], ResultT | None] | None = None) -> Iterator[ResultT]:
+                at_once: Callable[[TaskT], ResultT | None] | None = None, preload: Sequence[str] = ()
+                ) -> Iterator[ResultT]:
     """``fn`` over every task, results in task order. ``fn`` must be a module-level function and tasks and
     results picklable. With one worker, or one task, everything runs in this process. ``at_once`` gives a task's
     result here when it is cheap to (else None): until a task needs a worker, or the results given here took
-    as long as starting the pool would (it costs a fresh interpreter about half a second), no pool is started."""
+    as long as starting the pool would (it costs a fresh interpreter about half a second), no pool is started.
+    ``preload`` names further modules the fork server imports once before it forks the workers (a module whose
+    import starts a thread must not be named); it applies when this process starts its fork server."""
     iterator = iter(tasks)
     head = list(islice(iterator, 2))
     if workers <= 1 or len(head) < 2:
@@ -65,7 +68,8 @@ def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers:
                 pending.append(done)
             else:
                 if pool is None:
-                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload),
+                                               initializer=_ignore_sigint)
                 pending.append(pool.submit(fn, task))
             while len(pending) > limit:
                 yield pending.popleft().result()
