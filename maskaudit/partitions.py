@@ -28,7 +28,17 @@ from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
 from maskaudit.manifest import Columns, Manifest, iter_row_groups, open_binary
 from maskaudit.native_stderr import native_stderr_silenced
-from maskaudit.scan import RowSpec, find_chunk, iter_specs, known_chunk, measure_chunk, measure_more_masks, specs_of
+from maskaudit.scan import (
+    Lookup,
+    RowSpec,
+    find_chunk,
+    iter_specs,
+    known_chunk,
+    measure_chunk,
+    measure_more_masks,
+    reads_objects,
+    specs_of,
+)
 from maskaudit.settings import Settings
 
 MIN_PARTITION_ROWS = 64
@@ -247,31 +257,24 @@ def map_partition(task: PartitionTask) -> PartitionResult:
         # store, the next chunk's requests are sent before this one is decoded, so its latency passes while the
         # CPU decodes: at most two chunks of bytes held
         specs = task.specs()
-        ahead = _reads_objects(task)
+        ahead = task.shard is None and reads_objects(task.root, itertools.chain(task.images, task.masks))
+
+        def next_chunk() -> tuple[list[RowSpec], Lookup | None]:
+            chunk = list(itertools.islice(specs, CHUNK_ROWS))
+            return chunk, find_chunk(chunk, task.root, task.limits) if ahead and chunk else None
+
         more: list[RowFacts] = []
-        chunk = list(itertools.islice(specs, CHUNK_ROWS))
-        lookup = find_chunk(chunk, task.root, task.limits) if ahead and chunk else None
+        chunk, lookup = next_chunk()
         while chunk:
-            following = list(itertools.islice(specs, CHUNK_ROWS)) if ahead else []
-            following_lookup = find_chunk(following, task.root, task.limits) if following else None
+            following = next_chunk() if ahead else None
             measured = measure_chunk(chunk, task.root, task.limits, task.cache, lookup)
             rows.extend(measured)
             for spec, facts in zip(chunk, measured, strict=True):
                 more.extend(measure_more_masks(spec, facts, task.root, task.limits, task.cache))
-            chunk, lookup = (following, following_lookup) if ahead else (
-                list(itertools.islice(specs, CHUNK_ROWS)), None)
+            chunk, lookup = following or next_chunk()
     if task.cache is not None:
         task.cache.flush()
     return judge_partition(rows, task.settings, task.has_splits, more)
-
-
-def _reads_objects(task: PartitionTask) -> bool:
-    """Whether the partition's files lie in a store (its root is a URL, or a path is one). A shard's members
-    come in its stream, nothing to request."""
-    if task.shard is not None:
-        return False
-    return storage.is_remote(task.root) or any(
-        path is not None and storage.is_remote(path) for path in itertools.chain(task.images, task.masks))
 
 
 def known_partition(task: PartitionTask) -> PartitionResult | None:

@@ -96,6 +96,11 @@ def find_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits) -> Lo
     return find_many_begun([paths[i] for i in on_disk], root, [roles[i] for i in on_disk], limits)
 
 
+def reads_objects(root: Path | str, paths: Iterable[str | None]) -> bool:
+    """Whether rows with these paths under ``root`` have files in a store (the root is a URL, or a path is)."""
+    return storage.is_remote(os.fspath(root)) or any(path is not None and storage.is_remote(path) for path in paths)
+
+
 def _chunk_files(specs: Sequence[RowSpec]) -> tuple[list[str | None], list[str], list[int]]:
     """The chunk's paths (its images, then its masks), their roles, and which of them name a file to find (the
     manifest holds the others)."""
@@ -148,15 +153,13 @@ def known_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits, cach
     """The rows' facts when the cache knows every file of them unchanged: their status taken, nothing read. None
     when any file would need reading (or lies in a store, where even a status is a request), so nothing is
     counted twice when the rows are then measured."""
-    if storage.is_remote(os.fspath(root)) or any(
-            s.image_bytes is not None or s.mask_bytes is not None or s.more_masks for s in specs):
-        return None
-    paths = [s.image_path for s in specs] + [s.mask_path for s in specs]
-    if any(path is not None and storage.is_remote(path) for path in paths):
+    paths, roles, _ = _chunk_files(specs)
+    if any(s.image_bytes is not None or s.mask_bytes is not None or s.more_masks for s in specs) \
+            or reads_objects(root, paths):
         return None
     count = len(specs)
     kinds: list[type[ImageFacts] | type[MaskFacts]] = [ImageFacts] * count + [MaskFacts] * count
-    found = find_many(paths, root, [ROLES[kind] for kind in kinds], limits)
+    found = find_many(paths, root, roles, limits)
     files = [(i, file) for i, (file, _) in enumerate(found) if file is not None]
     known = cache.known_many([kinds[i] for i, _ in files], [(file.full, file.info) for _, file in files], limits,
                              every=True)
