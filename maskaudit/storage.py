@@ -296,16 +296,17 @@ def remove(urls: Sequence[str]) -> None:
 
 def listing(url: str) -> list[str]:
     """Every object below the prefix, as URLs, sorted."""
-    fs = filesystem(url)
-    protocol = scheme(url)
-    found = fs.find(url)
-    return sorted(f"{protocol}://{path}" if scheme(path) is None else path for path in found)
+    return _urls(url, filesystem(url).find(url))
 
 
 def glob(pattern: str) -> list[str]:
     """The objects a URL with wildcards (``*``, ``?``, ``[...]``) names, as URLs, sorted."""
-    protocol = scheme(pattern)
-    found = filesystem(pattern).glob(pattern)
+    return _urls(pattern, filesystem(pattern).glob(pattern))
+
+
+def _urls(asked: str, found: Iterable[str]) -> list[str]:
+    """The filesystem's answer to ``asked`` as sorted URLs of its protocol (backends drop the protocol)."""
+    protocol = scheme(asked)
     return sorted(f"{protocol}://{path}" if scheme(path) is None else path for path in found)
 
 
