@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from maskaudit import shards
 from maskaudit.facts import Problem, ProblemKind
 from maskaudit.limits import Limits
-from maskaudit.loading import Read, Roles, find_many, read_bytes, read_many
+from maskaudit.loading import Read, Roles, read_bytes, read_paths
 from maskaudit.manifest import Manifest, open_binary
 
 Outcome = tuple[Read | None, Problem | None]
@@ -51,12 +51,8 @@ def read_files(paths: Sequence[str | None], roles: Roles, root: os.PathLike[str]
             cells[index] = cell
         else:
             ordinary.append(index)
-    found = find_many([paths[i] for i in ordinary], root, [role(i) for i in ordinary], limits)
-    present = [(i, file) for i, (file, _) in zip(ordinary, found, strict=True) if file is not None]
-    for index, (_, problem) in zip(ordinary, found, strict=True):
-        results[index] = (None, problem)
-    for (index, _), outcome in zip(present, read_many([f for _, f in present], [role(i) for i, _ in present],
-                                                      limits), strict=True):
+    for index, outcome in zip(ordinary, read_paths([paths[i] for i in ordinary], root, [role(i) for i in ordinary],
+                                                   limits), strict=True):
         results[index] = outcome
     held: dict[int, tuple[bytes | None, Problem | None]] = {}
     for location, wanted in members.items():

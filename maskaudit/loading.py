@@ -262,16 +262,17 @@ def _each_begun(
     return results
 
 
-def load_many(
-    paths: Sequence[str | None], root: os.PathLike[str] | str, role: Roles, limits: Limits = Limits()
-) -> list[tuple[Decoded | None, Problem | None]]:
-    """load() for each path, in order: the files found and read concurrently, then decoded one by one."""
-    found = find_many(paths, root, role, limits)
+def read_paths(
+    paths: Sequence[str | None], root: os.PathLike[str] | str, roles: Roles, limits: Limits = Limits()
+) -> list[tuple[Read | None, Problem | None]]:
+    """find() then read() for each path, in order, the files found and read concurrently; exactly one of each pair
+    is None."""
+    found = find_many(paths, root, roles, limits)
     present = [(i, f) for i, (f, _) in enumerate(found) if f is not None]
-    read_files = read_many([f for _, f in present], [_role(role, i) for i, _ in present], limits)
-    results: list[tuple[Decoded | None, Problem | None]] = [(None, problem) for _, problem in found]
-    for (index, _), (content, problem) in zip(present, read_files, strict=True):
-        results[index] = decode(content, _role(role, index), limits) if content is not None else (None, problem)
+    results: list[tuple[Read | None, Problem | None]] = [(None, problem) for _, problem in found]
+    for (index, _), outcome in zip(present, read_many([f for _, f in present], [_role(roles, i) for i, _ in present],
+                                                      limits), strict=True):
+        results[index] = outcome
     return results
 
 
