@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +22,7 @@ from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.engines.local import map_ordered
-from maskaudit.errors import OutputNotWritten, UsageError
+from maskaudit.errors import UsageError, written
 from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings import Finding
 from maskaudit.findings_file import FindingsSource, read_findings
@@ -36,9 +36,6 @@ from maskaudit.settings import FailOn, Settings, check_mask_value
 
 if TYPE_CHECKING:
     from maskaudit.replay.run import PreparedReplay
-
-T = TypeVar("T")
-
 
 @dataclass(frozen=True)
 class AuditRun:
@@ -79,19 +76,12 @@ class FactsWriter:
     OutputNotWritten."""
 
     def __init__(self, path: Path | None) -> None:
-        self._writer = None if path is None else self._do(
+        self._writer = None if path is None else written(
             lambda: pq.ParquetWriter(path, facts_schema(), compression="zstd"))
-
-    @staticmethod
-    def _do(action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except OSError as exc:
-            raise OutputNotWritten(exc) from exc
 
     def write(self, batch: pa.RecordBatch) -> None:
         if self._writer is not None:
-            self._do(lambda: self._writer.write_batch(batch))  # type: ignore[union-attr]
+            written(lambda: self._writer.write_batch(batch))  # type: ignore[union-attr]
 
     def __enter__(self) -> FactsWriter:
         return self
@@ -101,7 +91,7 @@ class FactsWriter:
             closing = self._writer.close
             self._writer = None
             if kind is None:
-                self._do(closing)
+                written(closing)
             else:
                 with contextlib.suppress(Exception):
                     closing()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class UsageError(ValueError):
@@ -34,3 +38,11 @@ class OutputNotWritten(Exception):
     def __init__(self, error: OSError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def written(action: Callable[[], T]) -> T:
+    """``action()``, its OSError raised as OutputNotWritten: for the outputs a scan writes as it runs."""
+    try:
+        return action()
+    except OSError as exc:
+        raise OutputNotWritten(exc) from exc

@@ -4,27 +4,17 @@ appended to the findings file, so a scan holds a bounded batch of findings howev
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
 
 import pyarrow as pa
 
 from maskaudit.baseline import Key, apply_baseline
-from maskaudit.errors import OutputNotWritten
+from maskaudit.errors import written
 from maskaudit.findings import Finding
 from maskaudit.findings_file import FindingsSource, FindingsWriter
 from maskaudit.report import DEFAULT_EXAMPLES, FindingsTally
-
-T = TypeVar("T")
-
-
-def _written(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except OSError as exc:
-        raise OutputNotWritten(exc) from exc
 
 
 class FindingsStream:
@@ -39,19 +29,19 @@ class FindingsStream:
         self._accepted = accepted
         self._path = path
         self._memory = pa.BufferOutputStream() if path is None else None
-        self._writer = _written(lambda: FindingsWriter(path if path is not None else self._memory))  # type: ignore[arg-type]
+        self._writer = written(lambda: FindingsWriter(path if path is not None else self._memory))  # type: ignore[arg-type]
         self._closed = False
 
     def add(self, findings: Iterable[Finding]) -> None:
         batch = list(findings) if self._accepted is None else list(apply_baseline(findings, self._accepted))
         self.tally.add(batch)
-        _written(lambda: self._writer.write(batch))
+        written(lambda: self._writer.write(batch))
 
     def close(self) -> FindingsSource:
         """Write the file's last batch and footer; where to read the findings back."""
         if not self._closed:
             self._closed = True
-            _written(self._writer.close)
+            written(self._writer.close)
         return self._path if self._path is not None else self._memory.getvalue()  # type: ignore[union-attr]
 
     def __enter__(self) -> FindingsStream:
