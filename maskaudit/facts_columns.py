@@ -12,7 +12,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,42 +82,39 @@ def facts_batch(rows: Sequence[RowFacts]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=facts_schema())
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-@functools.cache
-def _converter(hint: Any) -> Callable[[Any], Any]:
-    """A function that turns a facts-file value of the type back into the type (records, enums, tuples; None
-    stays None), the type's structure read once instead of once a value."""
+def _values(array: pa.Array, hint: Any) -> list[Any]:
+    """One column back as the field's values, built a column at a time: a record's fields are converted as whole
+    columns, then zipped into records (a null struct is None)."""
     kind = _without_none(hint)
     if _is_record(kind):
-        parts = [(name, _converter(h)) for name, h in _hints(kind).items()]
-
-        def record(value: Any) -> Any:
-            return None if value is None else kind(*[convert(value.get(name)) for name, convert in parts])
-
-        return record
+        fields = zip(typing.cast(pa.StructArray, array).flatten(), _hints(kind).values(), strict=True)
+        made = [kind(*values) for values in zip(*[_values(child, h) for child, h in fields], strict=True)]
+        if array.null_count:
+            return [record if present else None for record, present in zip(made, array.is_valid().to_pylist(),
+                                                                           strict=True)]
+        return made
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return lambda value: None if value is None else kind(value)
+        members = {member.value: member for member in kind}
+        return [None if value is None else members[value] for value in array.to_pylist()]
     if typing.get_origin(kind) is tuple:
-        inner = _converter(typing.get_args(kind)[0])
-        if inner is _identity:
-            return lambda value: None if value is None else tuple(value)
-        return lambda value: None if value is None else tuple([inner(v) for v in value])
-    return _identity
+        if typing.get_origin(typing.get_args(kind)[0]) is tuple:
+            return [None if v is None else tuple([tuple(inner) for inner in v]) for v in array.to_pylist()]
+        return [None if v is None else tuple(v) for v in array.to_pylist()]
+    values: list[Any] = array.to_pylist()
+    return values
 
 
-def row_from_record(record: Mapping[str, Any]) -> RowFacts:
-    """A row's facts from one record of the facts file, exactly as the scan measured them."""
-    return typing.cast(RowFacts, _converter(RowFacts)(record))
+def rows_of(facts: pa.RecordBatch | pa.Table) -> list[RowFacts]:
+    """The rows' facts from a batch or table of the facts schema, exactly as the scan measured them."""
+    columns = [_values(facts.column(name), hint) for name, hint in _hints(RowFacts).items()]
+    return [RowFacts(*values) for values in zip(*columns, strict=True)]
 
 
 MEMO_ROWS = 20_000  # rows' facts a store keeps once read back: about 1 KB each
 
 
 def _rows_of(table: pa.Table) -> dict[int, RowFacts]:
-    return {record["row"]: row_from_record(record) for record in table.to_pylist()}
+    return {row.row: row for row in rows_of(table)}
 
 
 class FactsStore:

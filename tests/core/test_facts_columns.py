@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from maskaudit.decode import Decoded
 from maskaudit.facts import Problem, ProblemKind, RowFacts
-from maskaudit.facts_columns import FactsStore, facts_batch
+from maskaudit.facts_columns import FactsStore, facts_batch, rows_of
 from maskaudit.header import Traits
 from maskaudit.limits import Limits
 from maskaudit.manifest import detect_columns, open_manifest
@@ -43,3 +44,11 @@ def test_records_of_every_kind_read_back_equal() -> None:
     ]
     read = FactsStore.of([facts_batch(rows)]).rows([2, 0, 1])
     assert repr(read) == repr({r.row: r for r in rows})  # repr: NaN equals NaN there
+
+
+def test_a_slice_of_a_batch_reads_back_its_own_rows() -> None:
+    manifest = open_manifest(DEMO / "train.parquet")
+    rows = measure_chunk(list(iter_specs(manifest, detect_columns(manifest, {}))), DEMO, Limits())
+    batch = facts_batch(rows)
+    assert rows_of(batch.slice(3, 4)) == rows[3:7]
+    assert rows_of(pa.Table.from_batches([batch.slice(0, 2), batch.slice(5)])) == rows[:2] + rows[5:]
