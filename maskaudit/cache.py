@@ -1,6 +1,6 @@
 """Facts of files already measured, kept in the user's cache folder so that an unchanged file is not read again.
 
-One SQLite database, two tables:
+One SQLite database, three tables of entries:
 
 - ``files``, the stat index: absolute path, size, mtime_ns, ctime_ns, inode, device -> the digest (xxh3-128) of
   the bytes. It only lets an unchanged file skip the read. Any change of status means a new read: an edit in
@@ -12,6 +12,11 @@ One SQLite database, two tables:
 - ``facts``: (digest, variant) -> the facts as JSON text (never pickle: nothing in the cache is executable). The
   variant names the role, the sniffed format, the facts schema, the decoder versions and the limits: everything
   that changes what decoding and measuring give for the same bytes.
+- ``partitions``: a partition's rows (their paths and manifest columns, the root, and everything a variant
+  names) -> the status of each of its files when they were read, and the partition's facts as an Arrow batch.
+  It lets a re-scan of an unchanged partition take one status a file and one lookup; any status that differs
+  sends the partition through the file index above. It is written only when every file's status was
+  trustworthy (not racy) and every row's files were found and measured.
 
 Judgements are never stored, so changing --labels or a threshold re-judges cached facts. Problems are not
 stored either: their messages name the path, and a missing or refused file costs no read to find again.
@@ -41,9 +46,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.ipc
 import xxhash
+from numpy.typing import NDArray
 
 from maskaudit.facts import ImageFacts, MaskFacts
+from maskaudit.facts_columns import facts_schema
 from maskaudit.limits import Limits
 from maskaudit.storage import Status
 from maskaudit.version import __version__
@@ -71,6 +80,10 @@ CREATE TABLE IF NOT EXISTS facts (
     digest TEXT NOT NULL, variant TEXT NOT NULL, facts TEXT NOT NULL, used INTEGER NOT NULL,
     bytes INTEGER NOT NULL, PRIMARY KEY (digest, variant)
 );
+CREATE TABLE IF NOT EXISTS partitions (
+    key TEXT PRIMARY KEY, statuses BLOB NOT NULL, facts BLOB NOT NULL, used INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run TEXT PRIMARY KEY, started INTEGER NOT NULL, unchanged INTEGER NOT NULL DEFAULT 0,
     same_content INTEGER NOT NULL DEFAULT 0, measured INTEGER NOT NULL DEFAULT 0
@@ -81,6 +94,9 @@ _KNOWN = (
     "FROM files i JOIN facts f ON f.digest = i.digest AND f.variant IN (? || i.format, ? || i.format) "
     "WHERE i.path IN ({})"
 )
+# a partition's file statuses, in its entry: one record a file (images, then masks), -1 where a row has no path
+STATUS_DTYPE = np.dtype([("size", "<i8"), ("mtime_ns", "<i8"), ("ctime_ns", "<i8"), ("inode", "<u8"),
+                         ("device", "<u8")])
 KNOWN_BATCH = 500  # paths per lookup, well under SQLite's bound on bound parameters
 RUNS_KEPT = 20
 
@@ -335,6 +351,12 @@ def digest(data: bytes | bytearray) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
+def trusted(info: Status, read_started_ns: int) -> bool:
+    """Whether a file's status may stand for its content: an object with a version, or a file last changed
+    RACY_NS before its read began (a second write within the same clock tick would keep its status)."""
+    return info.versioned and max(info.mtime_ns, info.ctime_ns) < read_started_ns - RACY_NS
+
+
 def _hour() -> int:
     return int(time.time()) // HOUR_S
 
@@ -374,7 +396,9 @@ class FactsCache:
         self._lock = threading.Lock()
         self._files: list[tuple[Any, ...]] = []
         self._facts: list[tuple[Any, ...]] = []
+        self._partitions: list[tuple[Any, ...]] = []
         self._touched: list[tuple[Any, ...]] = []
+        self._touched_partitions: list[tuple[Any, ...]] = []
         self._counts = [0, 0, 0]
         self._disabled = False
         self._ready = False
@@ -467,12 +491,52 @@ class FactsCache:
                 text = dumps(facts)
                 self._facts.append((found_digest, variant, text, hour, len(text) + ROW_OVERHEAD))
                 self._counts[2] += 1
-            if info.versioned and max(info.mtime_ns, info.ctime_ns) < read_started_ns - RACY_NS:
+            if trusted(info, read_started_ns):
                 self._files.append((full, info.size, info.mtime_ns, info.ctime_ns, info.inode,
                                     info.device, found_digest, fmt, hour, len(full) + ROW_OVERHEAD))
             full_buffer = len(self._files) + len(self._facts) >= FLUSH_ENTRIES
         if full_buffer:
             self.flush()
+
+    def partition_key(self, limits: Limits, *parts: object) -> str:
+        """The key of a partition's entry: its parts (rows, root) and what any of its files' variants names."""
+        text = repr((FACTS_FORMAT, _variant_base("image", limits), _variant_base("mask", limits), parts))
+        return xxhash.xxh3_128_hexdigest(text.encode())
+
+    def known_partition(self, key: str, statuses: NDArray[np.void]) -> pa.RecordBatch | None:
+        """The partition's facts when its entry holds exactly these file statuses (STATUS_DTYPE); else None.
+        Counts its files as unchanged."""
+        row = self._query("SELECT statuses, facts, used FROM partitions WHERE key = ?", (key,))
+        if row is None:
+            return None
+        stored, data, used = row
+        if len(stored) != statuses.nbytes or stored != statuses.tobytes():
+            return None
+        try:
+            facts = pa.ipc.open_stream(data).read_all()
+            if not facts.schema.equals(facts_schema()):
+                raise CorruptEntry("a facts batch of another schema")
+            batch = facts.combine_chunks().to_batches()[0] if facts.num_rows else facts_schema().empty_table()
+        except (pa.ArrowException, OSError, ValueError, IndexError):  # CorruptEntry is a ValueError
+            self._write(lambda db: db.execute("DELETE FROM partitions WHERE key = ?", (key,)))
+            return None
+        hour = _hour()
+        with self._lock:
+            self._counts[0] += int((statuses["size"] >= 0).sum())
+            if used < hour:
+                self._touched_partitions.append((hour, key))
+        return typing.cast(pa.RecordBatch, batch)
+
+    def store_partition(self, key: str, statuses: NDArray[np.void], facts: pa.RecordBatch) -> None:
+        """Keep the partition's facts under its key, with the statuses its files had when read."""
+        if self._disabled:
+            return
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, facts.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as out:
+            out.write_batch(facts)
+        data, status_bytes = sink.getvalue().to_pybytes(), statuses.tobytes()
+        with self._lock:
+            self._partitions.append((key, status_bytes, data, _hour(), len(data) + len(status_bytes) + ROW_OVERHEAD))
 
     def _count(self, which: int, touch: tuple[str, str] | None) -> None:
         with self._lock:
@@ -494,14 +558,18 @@ class FactsCache:
         """Write the buffered entries and this process's counts in one transaction."""
         with self._lock:
             files, facts, touched, counts = self._files, self._facts, self._touched, self._counts
+            partitions, touched_partitions = self._partitions, self._touched_partitions
             self._files, self._facts, self._touched, self._counts = [], [], [], [0, 0, 0]
-        if not (files or facts or touched or any(counts)):
+            self._partitions, self._touched_partitions = [], []
+        if not (files or facts or touched or partitions or touched_partitions or any(counts)):
             return
 
         def write(db: sqlite3.Connection) -> None:
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", facts)
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", files)
+            db.executemany("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, ?, ?)", partitions)
             db.executemany("UPDATE facts SET used = ? WHERE digest = ? AND variant = ?", touched)
+            db.executemany("UPDATE partitions SET used = ? WHERE key = ?", touched_partitions)
             db.execute("INSERT OR IGNORE INTO runs (run, started) VALUES (?, ?)", (self.run, int(time.time())))
             db.execute("UPDATE runs SET unchanged = unchanged + ?, same_content = same_content + ?, "
                        "measured = measured + ? WHERE run = ?", (*counts, self.run))
@@ -656,9 +724,8 @@ def warn(message: str) -> None:
 
 
 def content_bytes(db: sqlite3.Connection) -> int:
-    row = db.execute("SELECT (SELECT coalesce(sum(bytes), 0) FROM facts) + "
-                     "(SELECT coalesce(sum(bytes), 0) FROM files)").fetchone()
-    return int(row[0])
+    tables = [table for table in ("facts", "files", "partitions") if _has_table(db, table)]
+    return sum(int(db.execute(f"SELECT coalesce(sum(bytes), 0) FROM {table}").fetchone()[0]) for table in tables)
 
 
 def prune(db: sqlite3.Connection, max_bytes: int) -> int:
@@ -667,9 +734,10 @@ def prune(db: sqlite3.Connection, max_bytes: int) -> int:
     if total <= max_bytes:
         return 0
     excess = total - int(max_bytes * PRUNE_TO)
-    doomed: dict[str, list[tuple[int]]] = {"facts": [], "files": []}
+    doomed: dict[str, list[tuple[int]]] = {"facts": [], "files": [], "partitions": []}
     rows = db.execute("SELECT 'facts', rowid, bytes, used FROM facts UNION ALL "
-                      "SELECT 'files', rowid, bytes, used FROM files ORDER BY used, 1, 2")
+                      "SELECT 'files', rowid, bytes, used FROM files UNION ALL "
+                      "SELECT 'partitions', rowid, bytes, used FROM partitions ORDER BY used, 1, 2")
     for table, rowid, size, _ in rows:
         if excess <= 0:
             break
@@ -686,6 +754,7 @@ class CacheInfo:
     exists: bool
     facts: int = 0
     files: int = 0
+    partitions: int = 0
     content_bytes: int = 0
     file_bytes: int = 0
     last_run: RunStats | None = None
@@ -702,12 +771,17 @@ def info(folder: Path) -> CacheInfo:
     try:
         facts = db.execute("SELECT count(*) FROM facts").fetchone()[0]
         files = db.execute("SELECT count(*) FROM files").fetchone()[0]
+        partitions = db.execute("SELECT count(*) FROM partitions").fetchone()[0] if _has_table(db, "partitions") else 0
         last = db.execute("SELECT unchanged, same_content, measured FROM runs ORDER BY started DESC, rowid DESC "
                           "LIMIT 1").fetchone()
-        return CacheInfo(path, True, facts, files, content_bytes(db), on_disk,
+        return CacheInfo(path, True, facts, files, partitions, content_bytes(db), on_disk,
                          RunStats(*last) if last is not None else None)
     finally:
         db.close()
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
 def clear(folder: Path) -> int:

@@ -7,25 +7,29 @@ dataclasses and Arrow batches, so any engine can ship them between processes or 
 from __future__ import annotations
 
 import itertools
+import os
 import tarfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
 from maskaudit import shards, storage
 from maskaudit.aggregates import Aggregates, build_aggregates
-from maskaudit.cache import FactsCache
-from maskaudit.facts import RowFacts
-from maskaudit.facts_columns import facts_batch
+from maskaudit.cache import STATUS_DTYPE, FactsCache
+from maskaudit.facts import ProblemKind, RowFacts
+from maskaudit.facts_columns import facts_batch, rows_of
 from maskaudit.findings import Finding
 from maskaudit.judge import dropping, judge_rows
 from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
+from maskaudit.loading import resolve
 from maskaudit.manifest import Columns, Manifest, iter_row_groups, open_binary
 from maskaudit.native_stderr import native_stderr_silenced
 from maskaudit.scan import (
@@ -40,6 +44,7 @@ from maskaudit.scan import (
     specs_of,
 )
 from maskaudit.settings import Settings
+from maskaudit.storage import Status
 
 MIN_PARTITION_ROWS = 64
 MAX_PARTITION_ROWS = 2048
@@ -251,7 +256,12 @@ def _task(specs: list[RowSpec], root: Path | str, limits: Limits, settings: Sett
 def map_partition(task: PartitionTask) -> PartitionResult:
     """Measure every row of the partition (decoder messages on descriptor 2 silenced) and judge each row."""
     storage.configure(*task.storage)  # a worker process starts with the defaults
+    known = _from_entry(task)
+    if known is not None:
+        return known
     rows: list[RowFacts] = []
+    images: list[Status | None] = []
+    masks: list[Status | None] = []
     with native_stderr_silenced():
         # a chunk's files are fetched together, then decoded; embedded files are held a chunk at a time. From a
         # store, the next chunk's requests are sent before this one is decoded, so its latency passes while the
@@ -268,13 +278,17 @@ def map_partition(task: PartitionTask) -> PartitionResult:
         while chunk:
             following = next_chunk() if ahead else None
             measured = measure_chunk(chunk, task.root, task.limits, task.cache, lookup)
-            rows.extend(measured)
-            for spec, facts in zip(chunk, measured, strict=True):
+            rows.extend(measured.rows)
+            images.extend(measured.statuses[:len(chunk)])
+            masks.extend(measured.statuses[len(chunk):])
+            for spec, facts in zip(chunk, measured.rows, strict=True):
                 more.extend(measure_more_masks(spec, facts, task.root, task.limits, task.cache))
             chunk, lookup = following or next_chunk()
+    result = judge_partition(rows, task.settings, task.has_splits, more)
+    _keep(task, rows, images + masks, result.facts)
     if task.cache is not None:
         task.cache.flush()
-    return judge_partition(rows, task.settings, task.has_splits, more)
+    return result
 
 
 def known_partition(task: PartitionTask) -> PartitionResult | None:
@@ -282,17 +296,84 @@ def known_partition(task: PartitionTask) -> PartitionResult | None:
     one lookup, nothing read: what the scanning process can give at once, with no worker. None otherwise."""
     if task.cache is None or task.row_groups is not None or task.shard is not None:
         return None
-    rows = known_chunk(list(task.specs()), task.root, task.limits, task.cache)
-    if rows is None:
+    known = _from_entry(task)
+    if known is not None:
+        return known
+    measured = known_chunk(list(task.specs()), task.root, task.limits, task.cache)
+    if measured is None:
+        return None
+    result = judge_partition(measured.rows, task.settings, task.has_splits)
+    _keep(task, measured.rows, measured.statuses, result.facts)
+    task.cache.flush()
+    return result
+
+
+def _entry_key(task: PartitionTask) -> str | None:
+    """The key of the partition's entry in the facts cache: None when it can have none (no cache; its files in
+    a store, in the manifest or in a shard)."""
+    if task.cache is None or task.row_groups is not None or task.shard is not None \
+            or reads_objects(task.root, itertools.chain(task.images, task.masks)):
+        return None
+    root = os.path.abspath(task.root)  # outside-root paths are made absolute against it
+    return task.cache.partition_key(task.limits, root, task.offset, task.images, task.masks, task.splits,
+                                    task.flags, task.groups, task.ids)
+
+
+def _from_entry(task: PartitionTask) -> PartitionResult | None:
+    """The partition judged from its cache entry, when every file's status is the one the entry holds."""
+    key = _entry_key(task)
+    if key is None:
+        return None
+    assert task.cache is not None
+    statuses = _statuses_now(task)
+    facts = task.cache.known_partition(key, statuses) if statuses is not None else None
+    if facts is None:
         return None
     task.cache.flush()
-    return judge_partition(rows, task.settings, task.has_splits)
+    return judge_partition(rows_of(facts), task.settings, task.has_splits, facts=facts)
+
+
+def _statuses_now(task: PartitionTask) -> NDArray[np.void] | None:
+    """Each file's status now (the images', then the masks'; -1 for a row without a path), as the partition
+    entries hold them; None when a file cannot be found."""
+    paths = [*task.images, *task.masks]
+    found = np.full(len(paths), -1, STATUS_DTYPE)
+    for i, path in enumerate(paths):
+        if path is None:
+            continue
+        try:
+            info = os.stat(resolve(path, task.root))
+        except (OSError, ValueError):
+            return None
+        found[i] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+    return found
+
+
+def _keep(task: PartitionTask, rows: Sequence[RowFacts], statuses: Sequence[Status | None],
+          facts: pa.RecordBatch) -> None:
+    """Store the partition's entry when every row's files were found and measured (a row without a path
+    aside) and every file's status is trusted."""
+    key = _entry_key(task)
+    if key is None:
+        return
+    assert task.cache is not None
+    whole = len(statuses) == 2 * len(rows) and all(
+        (problem is None or problem.kind is ProblemKind.MISSING_PATH)
+        for row in rows for problem in (row.image_problem, row.mask_problem))
+    paths = [*task.images, *task.masks]
+    if whole and all((status is not None) == (path is not None) for status, path in zip(statuses, paths, strict=True)):
+        found = np.full(len(statuses), -1, STATUS_DTYPE)
+        for i, status in enumerate(statuses):
+            if status is not None:
+                found[i] = (status.size, status.mtime_ns, status.ctime_ns, status.inode, status.device)
+        task.cache.store_partition(key, found, facts)
 
 
 def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bool,
-                    more_masks: Sequence[RowFacts] = ()) -> PartitionResult:
-    """What the map makes of measured rows: their facts batch, row findings, keys and aggregates. A row's
-    further masks (``more_masks``: the row with another of its masks) add the findings that name that mask."""
+                    more_masks: Sequence[RowFacts] = (), facts: pa.RecordBatch | None = None) -> PartitionResult:
+    """What the map makes of measured rows: their facts batch (``facts``, when it is at hand), row findings,
+    keys and aggregates. A row's further masks (``more_masks``: the row with another of its masks) add the
+    findings that name that mask."""
     findings = judge_rows(rows, settings, has_splits)
     if more_masks:
         paths = {(row.row, row.mask_path) for row in more_masks}
@@ -304,4 +385,4 @@ def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bo
     kinds: dict[tuple[str, int, str], int] = {}
     keys = build_keys(rows, splits, kinds, ignore_index, settings.labels, dropped, has_splits)
     aggregates = build_aggregates(rows, keys, tuple(splits), tuple(kinds), ignore_index, settings.labels)
-    return PartitionResult(facts_batch(rows), tuple(findings), keys, aggregates)
+    return PartitionResult(facts if facts is not None else facts_batch(rows), tuple(findings), keys, aggregates)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from maskaudit import storage
-from maskaudit.cache import ROLES, FactsCache
+from maskaudit.cache import ROLES, FactsCache, trusted
 from maskaudit.decode import Decoded, sniff
 from maskaudit.facts import ImageFacts, MaskFacts, Problem, ProblemKind, RowFacts
 from maskaudit.header import PLAIN
@@ -19,6 +19,7 @@ from maskaudit.limits import Limits
 from maskaudit.loading import Found, Read, decode, find_many, find_many_begun, outside_root, read_bytes, read_many
 from maskaudit.manifest import Batch, Columns, Manifest, iter_batches, parse_flag
 from maskaudit.measure import measure_image, measure_mask
+from maskaudit.storage import Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +82,18 @@ def _files(cell: Any, manifest_name: str, row: int, column: str) -> list[tuple[s
             for i, item in enumerate(cell)]
 
 
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """Rows' facts, and the status each of their files (the images, then the masks) had when it was measured:
+    None for a row without that file, a file the manifest holds, or one changed too recently to trust."""
+
+    rows: list[RowFacts]
+    statuses: list[Status | None]
+
+
 def measure_row(spec: RowSpec, root: Path | str, limits: Limits = Limits(), cache: FactsCache | None = None
                 ) -> RowFacts:
-    return measure_chunk([spec], root, limits, cache)[0]
+    return measure_chunk([spec], root, limits, cache).rows[0]
 
 
 Lookup = Callable[[], list[tuple[Found | None, Problem | None]]]
@@ -114,7 +124,7 @@ def _chunk_files(specs: Sequence[RowSpec]) -> tuple[list[str | None], list[str],
 def measure_chunk(
     specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache | None = None,
     lookup: Lookup | None = None,
-) -> list[RowFacts]:
+) -> Measured:
     """Facts for each row, in order. The chunk's files are found and read together (objects in a store with many
     requests in flight), then decoded one by one; a file whose status the cache knows is not read at all.
     ``lookup`` is find_chunk() of these rows, begun earlier."""
@@ -125,6 +135,7 @@ def measure_chunk(
     found = dict(zip(on_disk, (lookup or find_chunk(specs, root, limits))(), strict=True))
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
     unread: list[tuple[int, Found]] = []
+    statuses: list[Status | None] = [None] * (2 * count)
     started = time.time_ns()
     files = [(i, file) for i in on_disk if (file := found[i][0]) is not None]
     known = dict(zip([i for i, _ in files], cache.known_many(
@@ -141,15 +152,19 @@ def measure_chunk(
         outcomes.append((facts, problem))
         if file is not None and facts is None:
             unread.append((index, file))
+        elif file is not None:
+            statuses[index] = file.info  # the status the file index holds
     contents = read_many([file for _, file in unread], [roles[i] for i, _ in unread], limits)
     for (index, _), (content, problem) in zip(unread, contents, strict=True):
         outcomes[index] = (_measure(content, kinds[index], limits, cache, started) if content is not None
                            else (None, problem))
-    return _rows(specs, outcomes, root)
+        if content is not None and trusted(content.info, started):
+            statuses[index] = content.info
+    return Measured(_rows(specs, outcomes, root), statuses)
 
 
 def known_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits, cache: FactsCache
-                ) -> list[RowFacts] | None:
+                ) -> Measured | None:
     """The rows' facts when the cache knows every file of them unchanged: their status taken, nothing read. None
     when any file would need reading (or lies in a store, where even a status is a request), so nothing is
     counted twice when the rows are then measured."""
@@ -168,7 +183,7 @@ def known_chunk(specs: Sequence[RowSpec], root: Path | str, limits: Limits, cach
     outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = [(None, problem) for _, problem in found]
     for (i, _), facts in zip(files, known, strict=True):
         outcomes[i] = (facts, None)
-    return _rows(specs, outcomes, root)
+    return Measured(_rows(specs, outcomes, root), [file.info if file is not None else None for file, _ in found])
 
 
 def _rows(specs: Sequence[RowSpec], outcomes: Sequence[tuple[ImageFacts | MaskFacts | None, Problem | None]],
@@ -199,7 +214,7 @@ def measure_more_masks(spec: RowSpec, facts: RowFacts, root: Path | str, limits:
              for path, data in spec.more_masks]
     return [replace(facts, mask_path=row.mask_path, mask=row.mask, mask_problem=row.mask_problem,
                     mask_outside_root=row.mask_outside_root)
-            for row in measure_chunk(alone, root, limits, cache)]
+            for row in measure_chunk(alone, root, limits, cache).rows]
 
 
 def _measure(

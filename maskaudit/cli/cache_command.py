@@ -32,7 +32,7 @@ def cache_info(cache_dir: Path | None = CacheDir) -> None:
     if not found.exists:
         typer.echo("empty: no scan has stored facts here yet")
         return
-    typer.echo(f"entries: {found.facts:,} facts, {found.files:,} indexed files")
+    typer.echo(f"entries: {found.facts:,} facts, {found.files:,} indexed files, {found.partitions:,} partitions")
     typer.echo(f"size: {size_text(found.content_bytes)} of entries (bound {size_text(DEFAULT_MAX_BYTES)} unless "
                f"cache_max_bytes is set), {size_text(found.file_bytes)} on disk")
     if found.last_run is not None:

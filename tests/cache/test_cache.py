@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -330,3 +331,77 @@ def test_a_partition_known_whole_is_judged_from_the_index_and_an_edit_is_not(tmp
     for found, expected in ((warm[0], cold[0]), (warm[2], cold[2])):
         assert found.facts.equals(expected.facts) and found.findings == expected.findings
     assert warm_cache.stats().unchanged == 8  # the two partitions known whole; nothing counted for the third
+
+
+def _tasks(manifest_path: Path, root: Path, cache: FactsCache, rows: int = 2) -> list[Any]:
+    from maskaudit.manifest import detect_columns, open_manifest
+    from maskaudit.partitions import iter_tasks
+    from maskaudit.settings import Settings
+
+    manifest = open_manifest(manifest_path)
+    return list(iter_tasks(manifest, detect_columns(manifest, {}), root, Limits(), Settings(labels=(0.0, 1.0)),
+                           rows, cache))
+
+
+def test_a_partition_entry_alone_gives_an_unchanged_partition_and_a_touched_file_misses_it(tmp_path: Path) -> None:
+    from maskaudit.partitions import known_partition, map_partition
+
+    manifest = dataset(tmp_path / "data")
+    age()
+    root, folder = tmp_path / "data", tmp_path / "cache"
+    cold = [map_partition(task) for task in _tasks(manifest, root, FactsCache(folder))]
+    assert info(folder).partitions == 3
+    with sqlite3.connect(folder / DATABASE_NAME) as db:  # the file index gone: only the partition entries remain
+        db.execute("DELETE FROM files")
+        db.execute("DELETE FROM facts")
+    warm_cache = FactsCache(folder)
+    warm = [known_partition(task) for task in _tasks(manifest, root, warm_cache)]
+    for found, expected in zip(warm, cold, strict=True):
+        assert found is not None and found.facts.equals(expected.facts) and found.findings == expected.findings
+        for name in ("keys", "aggregates"):
+            ours, theirs = getattr(found, name), getattr(expected, name)
+            for part in dataclasses.fields(ours):
+                assert repr(getattr(ours, part.name)) == repr(getattr(theirs, part.name)), (name, part.name)
+    assert warm_cache.stats().unchanged == 2 * ROWS
+    image = root / "images" / "4.png"
+    os.utime(image, ns=(os.stat(image).st_atime_ns, os.stat(image).st_mtime_ns + 1))
+    again = [known_partition(task) for task in _tasks(manifest, root, FactsCache(folder))]
+    assert again[0] is not None and again[1] is not None and again[2] is None
+
+
+def test_a_corrupt_partition_entry_is_replaced_from_the_file_index(tmp_path: Path) -> None:
+    from maskaudit.partitions import known_partition, map_partition
+
+    manifest = dataset(tmp_path / "data")
+    age()
+    root, folder = tmp_path / "data", tmp_path / "cache"
+    cold = [map_partition(task) for task in _tasks(manifest, root, FactsCache(folder))]
+    with sqlite3.connect(folder / DATABASE_NAME) as db:
+        db.execute("UPDATE partitions SET facts = x'00ff00ff'")
+    warm = [known_partition(task) for task in _tasks(manifest, root, FactsCache(folder))]
+    assert all(w is not None and w.facts.equals(c.facts) for w, c in zip(warm, cold, strict=True))
+    with sqlite3.connect(folder / DATABASE_NAME) as db:
+        blobs = [row[0] for row in db.execute("SELECT facts FROM partitions")]
+    assert len(blobs) == 3 and all(blob != b"\x00\xff\x00\xff" for blob in blobs)
+
+
+def test_partition_entries_skip_missing_and_racy_files_and_keep_rows_without_a_path(tmp_path: Path) -> None:
+    from maskaudit.partitions import map_partition
+
+    manifest = dataset(tmp_path / "data")
+    lines = manifest.read_text().splitlines()
+    lines[1] = "images/0.png,,val"  # row 0 has no mask: a row the entry keeps
+    lines[4] = "images/3.png,masks/gone.png,val"  # row 3's mask does not exist: its partition gets no entry
+    manifest.write_text("\n".join(lines) + "\n")
+    root = tmp_path / "data"
+    [map_partition(task) for task in _tasks(manifest, root, FactsCache(tmp_path / "racy"))]
+    assert info(tmp_path / "racy").partitions == 0  # every file just written: no status is trusted yet
+    age()
+    results = [map_partition(task) for task in _tasks(manifest, root, FactsCache(tmp_path / "cache"))]
+    assert info(tmp_path / "cache").partitions == 2
+    from maskaudit.partitions import known_partition
+
+    warm = [known_partition(task) for task in _tasks(manifest, root, FactsCache(tmp_path / "cache"))]
+    assert warm[0] is not None and warm[0].facts.equals(results[0].facts)
+    assert warm[1] is not None and warm[1].facts.equals(results[1].facts)  # from the file index: still no entry
+    assert info(tmp_path / "cache").partitions == 2

@@ -21,7 +21,7 @@ DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 
 def test_every_demo_row_reads_back_equal(tmp_path: Path) -> None:
     manifest = open_manifest(DEMO / "train.parquet")
-    rows = measure_chunk(list(iter_specs(manifest, detect_columns(manifest, {}))), DEMO, Limits())
+    rows = measure_chunk(list(iter_specs(manifest, detect_columns(manifest, {}))), DEMO, Limits()).rows
     assert any(r.image_problem is not None or r.mask_problem is not None for r in rows)
     store = FactsStore.of([facts_batch(rows)])
     assert store.rows(range(len(rows))) == {r.row: r for r in rows}
@@ -48,7 +48,7 @@ def test_records_of_every_kind_read_back_equal() -> None:
 
 def test_a_slice_of_a_batch_reads_back_its_own_rows() -> None:
     manifest = open_manifest(DEMO / "train.parquet")
-    rows = measure_chunk(list(iter_specs(manifest, detect_columns(manifest, {}))), DEMO, Limits())
+    rows = measure_chunk(list(iter_specs(manifest, detect_columns(manifest, {}))), DEMO, Limits()).rows
     batch = facts_batch(rows)
     assert rows_of(batch.slice(3, 4)) == rows[3:7]
     assert rows_of(pa.Table.from_batches([batch.slice(0, 2), batch.slice(5)])) == rows[:2] + rows[5:]
