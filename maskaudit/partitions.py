@@ -26,17 +26,17 @@ from maskaudit.cache import STATUS_DTYPE, FactsCache
 from maskaudit.facts import ProblemKind, RowFacts
 from maskaudit.facts_columns import facts_batch, rows_of
 from maskaudit.findings import Finding
+from maskaudit.interning import shared
 from maskaudit.judge import dropping, judge_rows
 from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
 from maskaudit.loading import resolve
-from maskaudit.manifest import Columns, Manifest, iter_row_groups, open_binary
+from maskaudit.manifest import Columns, Manifest, iter_batches, iter_row_groups, open_binary, parse_flag
 from maskaudit.native_stderr import native_stderr_silenced
 from maskaudit.scan import (
     Lookup,
     RowSpec,
     find_chunk,
-    iter_specs,
     known_chunk,
     measure_chunk,
     measure_more_masks,
@@ -52,6 +52,7 @@ PARTITIONS_PER_WORKER = 8  # enough that the last partitions finish together
 
 
 CHUNK_ROWS = 32  # files fetched together: objects in a store with many requests in flight
+NO_FILE = (-1, -1, -1, 0, 0)  # a partition entry's status for a row without that path
 
 
 def partition_rows(total: int, workers: int) -> int:
@@ -218,14 +219,24 @@ def iter_tasks(manifest: Manifest, columns: Columns, root: Path | str, limits: L
             yield PartitionTask(groups.offset, (), (), (), (), (), (), str(root), limits, settings, has_splits, cache,
                                 row_groups=groups)
         return
-    chunk: list[RowSpec] = []
-    for spec in iter_specs(manifest, columns):
-        chunk.append(spec)
-        if len(chunk) == size:
-            yield _task(chunk, root, limits, settings, has_splits, cache)
-            chunk = []
-    if chunk:
-        yield _task(chunk, root, limits, settings, has_splits, cache)
+    # a manifest of paths: its columns are cut into partitions as they are, with no record a row
+    names = (columns.image, columns.mask, columns.split, columns.flag, columns.group, columns.id)
+    held: list[list[Any]] = [[] for _ in names]
+    splits: dict[str, str] = {}  # a split name repeats on every row: keep one instance of each
+    offset = 0
+    for batch in iter_batches(manifest, columns.selected()):
+        count = len(next(iter(batch.values()))) if batch else 0
+        for column, name in zip(held, names, strict=True):
+            column.extend(batch[name] if name is not None else itertools.repeat(None, count))
+        start = 0
+        while len(held[0]) - start >= size:
+            yield _task(offset, [column[start:start + size] for column in held], splits, root, limits, settings,
+                        has_splits, cache)
+            start += size
+            offset += size
+        held = [column[start:] for column in held]
+    if held[0]:
+        yield _task(offset, held, splits, root, limits, settings, has_splits, cache)
 
 
 def iter_row_group_ranges(manifest: Manifest, columns: Columns, size: int) -> Iterator[RowGroups]:
@@ -243,13 +254,15 @@ def iter_row_group_ranges(manifest: Manifest, columns: Columns, size: int) -> It
                 first, rows = group + 1, 0
 
 
-def _task(specs: list[RowSpec], root: Path | str, limits: Limits, settings: Settings, has_splits: bool,
-          cache: FactsCache | None) -> PartitionTask:
+def _task(offset: int, held: list[list[Any]], splits: dict[str, str], root: Path | str, limits: Limits,
+          settings: Settings, has_splits: bool, cache: FactsCache | None) -> PartitionTask:
+    """A partition of a manifest of paths from its columns: image, mask, split, flag, group, id."""
+    images, masks, split, flags, groups, ids = held
     return PartitionTask(
-        offset=specs[0].row, images=tuple(s.image_path for s in specs), masks=tuple(s.mask_path for s in specs),
-        splits=tuple(s.split for s in specs), flags=tuple(s.flag for s in specs),
-        groups=tuple(s.group for s in specs), ids=tuple(s.row_id for s in specs), root=str(root), limits=limits,
-        settings=settings, has_splits=has_splits, cache=cache,
+        offset=offset, images=tuple(images), masks=tuple(masks),
+        splits=tuple(shared(splits, s) if s is not None else None for s in split),
+        flags=tuple(parse_flag(f) for f in flags), groups=tuple(groups), ids=tuple(ids), root=str(root),
+        limits=limits, settings=settings, has_splits=has_splits, cache=cache,
     )
 
 
@@ -336,17 +349,21 @@ def _from_entry(task: PartitionTask) -> PartitionResult | None:
 def _statuses_now(task: PartitionTask) -> NDArray[np.void] | None:
     """Each file's status now (the images', then the masks'; -1 for a row without a path), as the partition
     entries hold them; None when a file cannot be found."""
-    paths = [*task.images, *task.masks]
-    found = np.full(len(paths), -1, STATUS_DTYPE)
-    for i, path in enumerate(paths):
+    root = os.fspath(task.root)
+    prefix = os.path.join(root, "")
+    plain = os.sep == "/" and os.altsep is None
+    records: list[tuple[int, int, int, int, int]] = []
+    for path in itertools.chain(task.images, task.masks):
         if path is None:
+            records.append(NO_FILE)
             continue
+        relative = plain and not path.startswith(("/", "~")) and "://" not in path
         try:
-            info = os.stat(resolve(path, task.root))
+            info = os.stat(prefix + path if relative else resolve(path, root))
         except (OSError, ValueError):
             return None
-        found[i] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-    return found
+        records.append((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev))
+    return np.array(records, STATUS_DTYPE)
 
 
 def _keep(task: PartitionTask, rows: Sequence[RowFacts], statuses: Sequence[Status | None],
@@ -362,10 +379,9 @@ def _keep(task: PartitionTask, rows: Sequence[RowFacts], statuses: Sequence[Stat
         for row in rows for problem in (row.image_problem, row.mask_problem))
     paths = [*task.images, *task.masks]
     if whole and all((status is not None) == (path is not None) for status, path in zip(statuses, paths, strict=True)):
-        found = np.full(len(statuses), -1, STATUS_DTYPE)
-        for i, status in enumerate(statuses):
-            if status is not None:
-                found[i] = (status.size, status.mtime_ns, status.ctime_ns, status.inode, status.device)
+        found = np.array([NO_FILE if status is None else
+                          (status.size, status.mtime_ns, status.ctime_ns, status.inode, status.device)
+                          for status in statuses], STATUS_DTYPE)
         task.cache.store_partition(key, found, facts)
 
 
