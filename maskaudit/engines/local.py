@@ -9,7 +9,6 @@ partitions not yet started and ends the workers without waiting for their partit
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.forkserver
 import signal
 import time
 from collections import deque
@@ -31,13 +30,9 @@ def _ignore_sigint() -> None:
 
 
 def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
-    """The start method's context. A fork server is started at once, in the background: its interpreter imports
-    the preloaded modules while this process reads the manifest and gives what results it can at once, so a
-    pool, when one is needed, starts without that wait."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([*PRELOAD, *preload])
-        multiprocessing.forkserver.ensure_running()
         return context
     return multiprocessing.get_context("spawn")
 
@@ -56,7 +51,6 @@ def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers:
     if workers <= 1 or len(head) < 2:
         yield from map(fn, chain(head, iterator))
         return
-    context = _context(preload)
     pool: ProcessPoolExecutor | None = None
     pending: deque[Future[ResultT]] = deque()
     limit = workers * IN_FLIGHT_PER_WORKER
@@ -74,7 +68,7 @@ def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers:
                 pending.append(done)
             else:
                 if pool is None:
-                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload),
                                                initializer=_ignore_sigint)
                 pending.append(pool.submit(fn, task))
             while len(pending) > limit:
