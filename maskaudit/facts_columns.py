@@ -12,6 +12,7 @@ import enum
 import functools
 import types
 import typing
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ def rows_of(facts: pa.RecordBatch | pa.Table) -> list[RowFacts]:
 
 
 MEMO_ROWS = 20_000  # rows' facts a store keeps once read back: about 1 KB each
+GROUP_ROWS = 16_384  # rows of the facts file's row groups a store keeps decoded: a few hundred bytes each
 
 
 def _rows_of(table: pa.Table) -> dict[int, RowFacts]:
@@ -124,6 +126,7 @@ class FactsStore:
     def __init__(self, source: Path | pa.Table) -> None:
         self.source = source
         self._memo: dict[int, RowFacts] = {}
+        self._groups: OrderedDict[int, pa.Table] = OrderedDict()  # row groups read lately, GROUP_ROWS at most
         if isinstance(source, Path):
             self._file = pq.ParquetFile(source)
             sizes = [self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)]
@@ -149,12 +152,24 @@ class FactsStore:
             groups = np.searchsorted(self._starts, missing, side="right") - 1
             for group in np.unique(groups).tolist():
                 chosen = missing[groups == group] - self._starts[group]
-                read.update(_rows_of(self._file.read_row_group(group).take(pa.array(chosen))))
+                read.update(_rows_of(self._group(group).take(pa.array(chosen))))
         for number, row in read.items():
             if len(memo) >= MEMO_ROWS:
                 break
             memo[number] = row
         return {n: memo[n] if n in memo else read[n] for n in wanted.tolist()}
+
+    def _group(self, group: int) -> pa.Table:
+        """A row group of the facts file, decoded once while it is among the latest read: the checks and the
+        report each ask for rows of the same groups."""
+        groups = self._groups
+        if group in groups:
+            groups.move_to_end(group)
+            return groups[group]
+        table = groups[group] = self._file.read_row_group(group)
+        while len(groups) > 1 and sum(t.num_rows for t in groups.values()) > GROUP_ROWS:
+            groups.popitem(last=False)
+        return table
 
     def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
         """Some columns of every row, a batch at a time."""
