@@ -152,8 +152,36 @@ def encode(value: Any) -> Any:
     raise TypeError(f"facts hold a {type(value).__name__}, which the cache cannot store")
 
 
+_PLAIN_TYPES = frozenset({int, float, str, bool, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    """A scalar as it is when JSON takes it so (most are), else encoded."""
+    return value if type(value) in _PLAIN_TYPES else encode(value)
+
+
+@functools.cache
+def _encoder(kind: Any) -> Callable[[Any], Any]:
+    """encode() for values of one type, the type's structure read once: a record's fields are encoded by their
+    declared types; what the declaration leaves open goes through encode()."""
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        parts = [(f.name, _encoder(hints[f.name])) for f in dataclasses.fields(kind)]
+        return lambda value: [part(getattr(value, name)) for name, part in parts]
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        inner = _encoder(next(a for a in args if a is not type(None)))
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis and _allowed(args[0]) is not None:
+        return lambda value: [_plain(v) for v in value]
+    if _allowed(kind) is not None:
+        return _plain
+    return encode
+
+
 def dumps(facts: ImageFacts | MaskFacts) -> str:
-    return json.dumps(encode(facts), separators=(",", ":"))
+    kind: Any = type(facts)
+    return json.dumps(_encoder(kind)(facts), separators=(",", ":"))
 
 
 def loads(kind: type[FactsT], text: str) -> FactsT:

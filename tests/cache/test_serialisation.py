@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maskaudit.cache import CorruptEntry, _describe, dumps, loads, schema_version
+from maskaudit.cache import CorruptEntry, _describe, _encoder, dumps, encode, loads, schema_version
 from maskaudit.facts import ImageFacts, MaskFacts
 from maskaudit.header import PLAIN, Traits
 
@@ -90,3 +90,9 @@ def test_the_schema_version_follows_field_names_and_types() -> None:
     assert len(shapes) == 3
     assert "orientation: int" in _describe(Before)  # nested records are spelled out: a new Traits field shows
     assert schema_version().startswith("1.")
+
+
+@given(st.one_of(strategy(ImageFacts, False), strategy(MaskFacts, False)))
+def test_the_typed_encoder_writes_what_the_generic_one_does(facts: ImageFacts | MaskFacts) -> None:
+    kind: Any = type(facts)
+    assert repr(_encoder(kind)(facts)) == repr(encode(facts))
