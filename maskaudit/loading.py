@@ -40,6 +40,9 @@ _KINDS = (
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
+_PLAIN_POSIX = os.sep == "/" and os.altsep is None
+
+
 def resolve(path: str, root: os.PathLike[str] | str) -> str:
     """The manifest's path, absolute as given or relative to the root, which may be a URL (strings: this runs
     twice a row)."""
@@ -57,7 +60,13 @@ def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
     else None. URLs are compared lexically."""
     if path is None or "\x00" in path:
         return None
-    base = os.fspath(root)
+    if _PLAIN_POSIX and ".." not in path and "://" not in path and not path.startswith(("/", "~")):
+        return None  # relative, with no step up: it stays within any root (most paths)
+    return _outside(path, os.fspath(root))
+
+
+def _outside(path: str, base: str) -> str | None:
+    """outside_root() worked out in full."""
     target = resolve(path, base)
     if storage.is_remote(target):
         return None if storage.is_remote(base) and storage.within(target, base) else target
@@ -65,9 +74,6 @@ def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
         return _absolute(target)
     target = _absolute(target)
     return None if within(target, _local_folder(base)) else target
-
-
-_PLAIN_POSIX = os.sep == "/" and os.altsep is None
 
 
 def _absolute(path: str) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maskaudit.facts import ProblemKind
 from maskaudit.limits import Limits
@@ -226,3 +228,11 @@ def test_a_scan_reads_a_path_outside_the_declared_root_and_warns_naming_it(tmp_p
         f"to declare where the data lives"]
     assert findings[0].severity.name == "WARNING"
 
+
+
+@given(st.text(alphabet="ab./~:\\", max_size=12),
+       st.sampled_from(["/data", "/data/", "data", ".", "/", "s3://bucket/prefix", "s3://bucket"]))
+def test_the_shortcut_for_relative_paths_agrees_with_the_full_answer(path: str, root: str) -> None:
+    from maskaudit.loading import _outside
+
+    assert outside_root(path, root) == _outside(path, root)
