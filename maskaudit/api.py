@@ -98,6 +98,7 @@ class FactsWriter:
 
 
 ENGINES = ("local", "dask")
+AT_ONCE_ROWS = 20_000  # about the unchanged rows the scanning process judges from the cache before a pool pays
 
 
 def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, settings: Settings, workers: int,
@@ -124,7 +125,7 @@ def scan_partitions(manifest: Manifest, columns: Columns, root: Path | str, sett
         tasks = iter_tasks(manifest, columns, root, limits, settings, partition_rows(total, workers), cache)
         preload = storage.backend_modules([os.fspath(root), *manifest.parts])
         for result in map_ordered(map_partition, tasks, workers, known_partition if cache is not None else None,
-                                  preload):
+                                  preload, pool_likely=cache is None or total >= AT_ONCE_ROWS):
             bar.update(result.size)
             yield result.shifted(done) if shift else result
             done += result.size

@@ -9,6 +9,7 @@ partitions not yet started and ends the workers without waiting for their partit
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import signal
 import time
 from collections import deque
@@ -38,19 +39,24 @@ def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
 
 
 def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers: int,
-                at_once: Callable[[TaskT], ResultT | None] | None = None, preload: Sequence[str] = ()
-                ) -> Iterator[ResultT]:
+                at_once: Callable[[TaskT], ResultT | None] | None = None, preload: Sequence[str] = (),
+                pool_likely: bool = False) -> Iterator[ResultT]:
     """``fn`` over every task, results in task order. ``fn`` must be a module-level function and tasks and
     results picklable. With one worker, or one task, everything runs in this process. ``at_once`` gives a task's
     result here when it is cheap to (else None): until a task needs a worker, or the results given here took
     as long as starting the pool would (it costs a fresh interpreter about half a second), no pool is started.
     ``preload`` names further modules the fork server imports once before it forks the workers (a module whose
-    import starts a thread must not be named); it applies when this process starts its fork server."""
+    import starts a thread must not be named); it applies when this process starts its fork server. When a pool
+    is ``pool_likely`` (more tasks than results given here could cover), the fork server is started at once, in
+    the background: its imports then overlap the results given here instead of stalling the first submit."""
     iterator = iter(tasks)
     head = list(islice(iterator, 2))
     if workers <= 1 or len(head) < 2:
         yield from map(fn, chain(head, iterator))
         return
+    context = _context(preload)
+    if pool_likely and isinstance(context, multiprocessing.context.ForkServerContext):
+        multiprocessing.forkserver.ensure_running()
     pool: ProcessPoolExecutor | None = None
     pending: deque[Future[ResultT]] = deque()
     limit = workers * IN_FLIGHT_PER_WORKER
@@ -68,7 +74,7 @@ def map_ordered(fn: Callable[[TaskT], ResultT], tasks: Iterable[TaskT], workers:
                 pending.append(done)
             else:
                 if pool is None:
-                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(preload),
+                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                initializer=_ignore_sigint)
                 pending.append(pool.submit(fn, task))
             while len(pending) > limit:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +79,28 @@ def test_the_first_task_that_needs_a_worker_starts_the_pool_for_the_rest() -> No
     assert [task for task, _ in results] == list(range(12))
     assert {pid for _, pid in results[:3]} == {os.getpid()}
     assert os.getpid() not in {pid for _, pid in results[3:]}
+
+
+_FIRST_TASK_SEES_A_FORK_SERVER = """
+import multiprocessing.forkserver, sys
+from maskaudit.engines.local import map_ordered
+from tests.core.test_scan_pool import whose
+seen = []
+def first_two(task):
+    seen.append(multiprocessing.forkserver._forkserver._forkserver_pid is not None)
+    return whose(task) if task < 2 else None
+results = list(map_ordered(whose, range(6), workers=2, at_once=first_two, pool_likely=sys.argv[1] == "likely"))
+assert [task for task, _ in results] == list(range(6))
+print(seen[0])
+"""
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no fork server on this platform")
+@pytest.mark.parametrize(("likely", "started"), [("likely", "True"), ("unlikely", "False")])
+def test_a_likely_pool_has_its_fork_server_started_before_the_first_task(likely: str, started: str) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _FIRST_TASK_SEES_A_FORK_SERVER, likely], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == started
