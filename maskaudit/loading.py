@@ -43,6 +43,11 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 _PLAIN_POSIX = os.sep == "/" and os.altsep is None
 
 
+def plainly_relative(path: str) -> bool:
+    """A POSIX path that resolve() merely joins to a root: no URL, no home folder, not absolute."""
+    return _PLAIN_POSIX and "://" not in path and not path.startswith(("/", "~"))
+
+
 def resolve(path: str, root: os.PathLike[str] | str) -> str:
     """The manifest's path, absolute as given or relative to the root, which may be a URL (strings: this runs
     twice a row)."""
@@ -60,7 +65,7 @@ def outside_root(path: str | None, root: os.PathLike[str] | str) -> str | None:
     else None. URLs are compared lexically."""
     if path is None or "\x00" in path:
         return None
-    if _PLAIN_POSIX and ".." not in path and "://" not in path and not path.startswith(("/", "~")):
+    if ".." not in path and plainly_relative(path):
         return None  # relative, with no step up: it stays within any root (most paths)
     return _outside(path, os.fspath(root))
 

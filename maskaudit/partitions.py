@@ -30,7 +30,7 @@ from maskaudit.interning import shared
 from maskaudit.judge import dropping, judge_rows
 from maskaudit.keys import Keys, build_keys
 from maskaudit.limits import Limits
-from maskaudit.loading import resolve
+from maskaudit.loading import plainly_relative, resolve
 from maskaudit.manifest import Columns, Manifest, iter_batches, iter_row_groups, open_binary, parse_flag
 from maskaudit.native_stderr import native_stderr_silenced
 from maskaudit.scan import (
@@ -269,7 +269,8 @@ def _task(offset: int, held: list[list[Any]], splits: dict[str, str], root: Path
 def map_partition(task: PartitionTask) -> PartitionResult:
     """Measure every row of the partition (decoder messages on descriptor 2 silenced) and judge each row."""
     storage.configure(*task.storage)  # a worker process starts with the defaults
-    known = _from_entry(task)
+    key = _entry_key(task)
+    known = _from_entry(task, key)
     if known is not None:
         return known
     rows: list[RowFacts] = []
@@ -298,7 +299,7 @@ def map_partition(task: PartitionTask) -> PartitionResult:
                 more.extend(measure_more_masks(spec, facts, task.root, task.limits, task.cache))
             chunk, lookup = following or next_chunk()
     result = judge_partition(rows, task.settings, task.has_splits, more)
-    _keep(task, rows, images + masks, result.facts)
+    _keep(task, key, rows, images + masks, result.facts)
     if task.cache is not None:
         task.cache.flush()
     return result
@@ -309,14 +310,15 @@ def known_partition(task: PartitionTask) -> PartitionResult | None:
     one lookup, nothing read: what the scanning process can give at once, with no worker. None otherwise."""
     if task.cache is None or task.row_groups is not None or task.shard is not None:
         return None
-    known = _from_entry(task)
+    key = _entry_key(task)
+    known = _from_entry(task, key)
     if known is not None:
         return known
     measured = known_chunk(list(task.specs()), task.root, task.limits, task.cache)
     if measured is None:
         return None
     result = judge_partition(measured.rows, task.settings, task.has_splits)
-    _keep(task, measured.rows, measured.statuses, result.facts)
+    _keep(task, key, measured.rows, measured.statuses, result.facts)
     task.cache.flush()
     return result
 
@@ -332,9 +334,9 @@ def _entry_key(task: PartitionTask) -> str | None:
                                     task.flags, task.groups, task.ids)
 
 
-def _from_entry(task: PartitionTask) -> PartitionResult | None:
-    """The partition judged from its cache entry, when every file's status is the one the entry holds."""
-    key = _entry_key(task)
+def _from_entry(task: PartitionTask, key: str | None) -> PartitionResult | None:
+    """The partition judged from its cache entry (``key``, from _entry_key), when every file's status is the
+    one the entry holds."""
     if key is None:
         return None
     assert task.cache is not None
@@ -351,26 +353,23 @@ def _statuses_now(task: PartitionTask) -> NDArray[np.void] | None:
     entries hold them; None when a file cannot be found."""
     root = os.fspath(task.root)
     prefix = os.path.join(root, "")
-    plain = os.sep == "/" and os.altsep is None
     records: list[tuple[int, int, int, int, int]] = []
     for path in itertools.chain(task.images, task.masks):
         if path is None:
             records.append(NO_FILE)
             continue
-        relative = plain and not path.startswith(("/", "~")) and "://" not in path
         try:
-            info = os.stat(prefix + path if relative else resolve(path, root))
+            info = os.stat(prefix + path if plainly_relative(path) else resolve(path, root))
         except (OSError, ValueError):
             return None
         records.append((info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev))
     return np.array(records, STATUS_DTYPE)
 
 
-def _keep(task: PartitionTask, rows: Sequence[RowFacts], statuses: Sequence[Status | None],
+def _keep(task: PartitionTask, key: str | None, rows: Sequence[RowFacts], statuses: Sequence[Status | None],
           facts: pa.RecordBatch) -> None:
-    """Store the partition's entry when every row's files were found and measured (a row without a path
-    aside) and every file's status is trusted."""
-    key = _entry_key(task)
+    """Store the partition's entry under ``key`` (from _entry_key) when every row's files were found and
+    measured (a row without a path aside) and every file's status is trusted."""
     if key is None:
         return
     assert task.cache is not None
