@@ -456,7 +456,8 @@ def _parquet_batches(manifest: Manifest, part: str, wanted: list[str], groups: r
         present = [c for c in wanted if c in parquet.schema_arrow.names]
         if not embedded:
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=present):
-                yield _as_text({name: batch.column(name).to_pylist() for name in present}, batch.num_rows, wanted)
+                yield {name: column_text(batch.column(name)) if name in present else [None] * batch.num_rows
+                       for name in wanted}
             return
         for group in groups if groups is not None else range(parquet.num_row_groups):
             table = parquet.read_row_group(group, columns=present)
@@ -481,6 +482,16 @@ def _cell(value: Any) -> Cell:
 def _as_text(columns: dict[str, list[Any]], size: int, wanted: Sequence[str]) -> Batch:
     return {name: [text_or_none(v) for v in columns[name]] if name in columns else [None] * size
             for name in wanted}
+
+
+def column_text(column: pa.Array) -> list[str | None]:
+    """text_or_none of every cell of a column; a column of text without a Python call a cell."""
+    values = column.to_pylist()
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return [text_or_none(v) for v in values]
+    longest = max(len(word) for word in NULL_TEXT)
+    return [None if v is None or (len(t := v.strip()) <= longest and t.lower() in NULL_TEXT) else t
+            for v in values]
 
 
 def text_or_none(value: Any) -> str | None:

@@ -9,12 +9,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maskaudit.errors import UsageError
 from maskaudit.manifest import (
+    NULL_TEXT,
     OUTPUT_MARKER,
     ManifestChanged,
     Relocation,
+    column_text,
     detect_columns,
     iter_batches,
     open_manifest,
@@ -124,6 +128,17 @@ def test_text_and_flag_parsing() -> None:
     assert [text_or_none(v) for v in (None, float("nan"), " NaN ", "", " a.png ", 3, b"x")] == [
         None, None, None, None, "a.png", "3", "x"]
     assert [parse_flag(v) for v in ("yes", "0", "1.0", "maybe", None)] == [True, False, True, None, None]
+
+
+_CELL_TEXT = st.one_of(st.none(), st.text(), st.sampled_from(sorted(NULL_TEXT)),
+                       st.builds(lambda pad, word: pad + word.upper() + pad, st.text(" \t\u2003\x1c"),
+                                 st.sampled_from(sorted(NULL_TEXT))))
+
+
+@given(st.lists(_CELL_TEXT, max_size=30))
+def test_a_text_column_reads_as_its_cells_one_at_a_time(cells: list[str | None]) -> None:
+    for kind in (pa.string(), pa.large_string()):
+        assert column_text(pa.array(cells, kind)) == [text_or_none(c) for c in cells]
 
 
 def test_parquet_parts_with_compatible_schemas_are_unified(tmp_path: Path) -> None:
