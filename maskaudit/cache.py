@@ -531,14 +531,15 @@ class FactsCache:
         text = repr((FACTS_FORMAT, _variant_base("image", limits), _variant_base("mask", limits), parts))
         return xxhash.xxh3_128_hexdigest(text.encode())
 
-    def known_partition(self, key: str, statuses: NDArray[np.void]) -> pa.RecordBatch | None:
-        """The partition's facts when its entry holds exactly these file statuses (STATUS_DTYPE); else None.
-        Counts its files as unchanged."""
+    def known_partition(self, key: str, statuses: Callable[[], NDArray[np.void] | None]) -> pa.RecordBatch | None:
+        """The partition's facts when its entry holds exactly the file statuses (STATUS_DTYPE) ``statuses`` finds
+        now, asked only when there is an entry; else None. Counts its files as unchanged."""
         row = self._query("SELECT statuses, facts, used FROM partitions WHERE key = ?", (key,))
         if row is None:
             return None
         stored, data, used = row
-        if len(stored) != statuses.nbytes or stored != statuses.tobytes():
+        now = statuses()
+        if now is None or len(stored) != now.nbytes or stored != now.tobytes():
             return None
         try:
             facts = pa.ipc.open_stream(data).read_all()
@@ -550,7 +551,7 @@ class FactsCache:
             return None
         hour = _hour()
         with self._lock:
-            self._counts[0] += int((statuses["size"] >= 0).sum())
+            self._counts[0] += int((now["size"] >= 0).sum())
             if used < hour:
                 self._touched_partitions.append((hour, key))
         return typing.cast(pa.RecordBatch, batch)

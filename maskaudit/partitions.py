@@ -340,8 +340,7 @@ def _from_entry(task: PartitionTask, key: str | None) -> PartitionResult | None:
     if key is None:
         return None
     assert task.cache is not None
-    statuses = _statuses_now(task)
-    facts = task.cache.known_partition(key, statuses) if statuses is not None else None
+    facts = task.cache.known_partition(key, lambda: _statuses_now(task))
     if facts is None:
         return None
     task.cache.flush()

@@ -17,7 +17,7 @@ import pytest
 
 from maskaudit import cache as facts_cache
 from maskaudit import scan
-from maskaudit.cache import DATABASE_NAME, FactsCache, info
+from maskaudit.cache import DATABASE_NAME, STATUS_DTYPE, FactsCache, info
 from maskaudit.cli import run
 from maskaudit.limits import Limits
 from maskaudit.scan import RowSpec, measure_row
@@ -405,3 +405,27 @@ def test_partition_entries_skip_missing_and_racy_files_and_keep_rows_without_a_p
     assert warm[0] is not None and warm[0].facts.equals(results[0].facts)
     assert warm[1] is not None and warm[1].facts.equals(results[1].facts)  # from the file index: still no entry
     assert info(tmp_path / "cache").partitions == 2
+
+
+def test_a_partition_without_an_entry_costs_no_file_status(tmp_path: Path) -> None:
+    from maskaudit.partitions import map_partition
+
+    manifest = dataset(tmp_path / "data")
+    age()
+    root, folder = tmp_path / "data", tmp_path / "cache"
+    [map_partition(task) for task in _tasks(manifest, root, FactsCache(folder))]
+    cache, asked = FactsCache(folder), []
+
+    def statuses(found: Any) -> Any:
+        asked.append(1)
+        return found
+
+    with sqlite3.connect(folder / DATABASE_NAME) as db:
+        key, blob = db.execute("SELECT key, statuses FROM partitions LIMIT 1").fetchone()
+    stored = np.frombuffer(blob, STATUS_DTYPE)
+    assert cache.known_partition("no such key", lambda: statuses(stored)) is None and not asked
+    assert cache.known_partition(key, lambda: statuses(stored)) is not None and asked == [1]
+    assert cache.known_partition(key, lambda: statuses(None)) is None  # a file gone since: not known
+    moved = stored.copy()
+    moved["mtime_ns"][0] += 1
+    assert cache.known_partition(key, lambda: statuses(moved)) is None
