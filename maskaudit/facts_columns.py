@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from maskaudit.collection import collection_paused
 from maskaudit.facts import RowFacts
 
 _SCALARS: dict[type, pa.DataType] = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_()}
@@ -107,8 +108,9 @@ def _values(array: pa.Array, hint: Any) -> list[Any]:
 
 def rows_of(facts: pa.RecordBatch | pa.Table) -> list[RowFacts]:
     """The rows' facts from a batch or table of the facts schema, exactly as the scan measured them."""
-    columns = [_values(facts.column(name), hint) for name, hint in _hints(RowFacts).items()]
-    return [RowFacts(*values) for values in zip(*columns, strict=True)]
+    with collection_paused():
+        columns = [_values(facts.column(name), hint) for name, hint in _hints(RowFacts).items()]
+        return [RowFacts(*values) for values in zip(*columns, strict=True)]
 
 
 MEMO_ROWS = 20_000  # rows' facts a store keeps once read back: about 1 KB each

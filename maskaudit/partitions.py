@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from maskaudit import shards, storage
 from maskaudit.aggregates import Aggregates, build_aggregates
 from maskaudit.cache import STATUS_DTYPE, FactsCache
+from maskaudit.collection import collection_paused
 from maskaudit.facts import ProblemKind, RowFacts
 from maskaudit.facts_columns import facts_batch, rows_of
 from maskaudit.findings import Finding
@@ -340,11 +341,12 @@ def _from_entry(task: PartitionTask, key: str | None) -> PartitionResult | None:
     if key is None:
         return None
     assert task.cache is not None
-    facts = task.cache.known_partition(key, lambda: _statuses_now(task))
-    if facts is None:
-        return None
-    task.cache.flush()
-    return judge_partition(rows_of(facts), task.settings, task.has_splits, facts=facts)
+    with collection_paused():  # nothing is decoded here: the statuses, the facts and the judging are records
+        facts = task.cache.known_partition(key, lambda: _statuses_now(task))
+        if facts is None:
+            return None
+        task.cache.flush()
+        return judge_partition(rows_of(facts), task.settings, task.has_splits, facts=facts)
 
 
 def _statuses_now(task: PartitionTask) -> NDArray[np.void] | None:
@@ -388,6 +390,12 @@ def judge_partition(rows: Sequence[RowFacts], settings: Settings, has_splits: bo
     """What the map makes of measured rows: their facts batch (``facts``, when it is at hand), row findings,
     keys and aggregates. A row's further masks (``more_masks``: the row with another of its masks) add the
     findings that name that mask."""
+    with collection_paused():
+        return _judged(rows, settings, has_splits, more_masks, facts)
+
+
+def _judged(rows: Sequence[RowFacts], settings: Settings, has_splits: bool, more_masks: Sequence[RowFacts],
+            facts: pa.RecordBatch | None) -> PartitionResult:
     findings = judge_rows(rows, settings, has_splits)
     if more_masks:
         paths = {(row.row, row.mask_path) for row in more_masks}
