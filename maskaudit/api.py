@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections import deque
 from collections.abc import Container, Iterator, Mapping, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +25,7 @@ from maskaudit.cache import FactsCache, RunStats
 from maskaudit.checks.context import Context
 from maskaudit.data_root import DataRoot
 from maskaudit.engines.local import map_ordered
-from maskaudit.errors import UsageError, written
+from maskaudit.errors import OutputNotWritten, UsageError, written
 from maskaudit.facts_columns import FactsStore, facts_schema
 from maskaudit.findings import Finding
 from maskaudit.findings_file import FindingsSource, read_findings
@@ -72,29 +75,52 @@ def kept_rows(rows: int, dropped: NDArray[np.int64]) -> NDArray[np.bool_]:
 
 
 class FactsWriter:
-    """Writes partitions' facts to the facts file as they come (or nowhere, without a file); its errors are
-    OutputNotWritten."""
+    """Writes partitions' facts to the facts file as they come (or nowhere, without a file), on a thread of its
+    own: encoding a batch releases the interpreter, so it overlaps the waiting for the next partition. At most
+    WRITES_AHEAD batches wait to be written. Its errors are OutputNotWritten, raised by the next write or at
+    the end."""
 
     def __init__(self, path: Path | None) -> None:
         self._writer = None if path is None else written(
             lambda: pq.ParquetWriter(path, facts_schema(), compression="zstd"))
+        self._thread = ThreadPoolExecutor(1, "facts-writer") if self._writer is not None else None
+        self._pending: deque[Future[None]] = deque()
 
     def write(self, batch: pa.RecordBatch) -> None:
-        if self._writer is not None:
-            written(lambda: self._writer.write_batch(batch))  # type: ignore[union-attr]
+        if self._writer is None or self._thread is None:
+            return
+        writer = self._writer
+        self._pending.append(self._thread.submit(written, lambda: writer.write_batch(batch)))
+        while len(self._pending) > WRITES_AHEAD or (self._pending and self._pending[0].done()):
+            self._pending.popleft().result()
 
     def __enter__(self) -> FactsWriter:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if self._writer is not None:
-            closing = self._writer.close
-            self._writer = None
+        if self._writer is None or self._thread is None:
+            return
+        writer, thread, pending = self._writer, self._thread, self._pending
+        self._writer, self._thread = None, None
+        try:
             if kind is None:
-                written(closing)
-            else:
+                while pending:
+                    pending.popleft().result()
+                written(writer.close)
+        except BaseException:
+            kind = OutputNotWritten
+            raise
+        finally:
+            if kind is not None:  # the scan failed, or a write did: what is written is left, unfinished
+                for future in pending:
+                    future.cancel()
                 with contextlib.suppress(Exception):
-                    closing()
+                    futures.wait(pending)
+                    writer.close()
+            thread.shutdown(wait=True)
+
+
+WRITES_AHEAD = 4
 
 
 ENGINES = ("local", "dask")
