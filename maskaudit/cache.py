@@ -496,15 +496,27 @@ class FactsCache:
         return out
 
     def by_content(
-        self, kind: type[FactsT], data: bytes | bytearray, fmt: str, limits: Limits
-    ) -> tuple[str, str, FactsT | None]:
-        """The bytes' digest, the variant, and the facts stored for that content (None when there are none)."""
-        found_digest, variant = digest(data), _variant_base(ROLES[kind], limits) + fmt
-        row = self._query("SELECT facts, used FROM facts WHERE digest = ? AND variant = ?", (found_digest, variant))
-        facts = self._decode(kind, row[0], found_digest, variant) if row is not None else None
-        if facts is not None:
-            self._count(1, (found_digest, variant) if row is not None and row[1] < _hour() else None)
-        return found_digest, variant, facts
+        self, kinds: Sequence[type[ImageFacts] | type[MaskFacts]], contents: Sequence[tuple[bytes | bytearray, str]],
+        limits: Limits,
+    ) -> list[tuple[str, str, ImageFacts | MaskFacts | None]]:
+        """For each file's bytes and format: the bytes' digest, the variant, and the facts stored for that content
+        (None when there are none). One query a batch of files."""
+        keys = [(digest(data), _variant_base(ROLES[kind], limits) + fmt)
+                for kind, (data, fmt) in zip(kinds, contents, strict=True)]
+        stored: dict[tuple[str, str], tuple[str, int]] = {}
+        for start in range(0, len(keys), KNOWN_BATCH):
+            digests = list(dict.fromkeys(found for found, _ in keys[start:start + KNOWN_BATCH]))
+            sql = f"SELECT digest, variant, facts, used FROM facts WHERE digest IN ({', '.join('?' * len(digests))})"
+            for found, variant, text, used in self._query_all(sql, tuple(digests)):
+                stored[(found, variant)] = (text, used)
+        out: list[tuple[str, str, ImageFacts | MaskFacts | None]] = []
+        for kind, key in zip(kinds, keys, strict=True):
+            row = stored.get(key)
+            facts = self._decode(kind, row[0], *key) if row is not None else None
+            if row is not None and facts is not None:
+                self._count(1, key if row[1] < _hour() else None)
+            out.append((*key, facts))
+        return out
 
     def store(
         self, full: str, info: Status, found_digest: str, variant: str, fmt: str,
@@ -573,9 +585,11 @@ class FactsCache:
             if touch is not None:
                 self._touched.append((_hour(), *touch))
 
-    def _decode(self, kind: type[FactsT], text: str, found_digest: str, variant: str) -> FactsT | None:
+    def _decode(self, kind: type[ImageFacts] | type[MaskFacts], text: str, found_digest: str, variant: str
+                ) -> ImageFacts | MaskFacts | None:
         try:
-            return loads(kind, text)
+            facts: ImageFacts | MaskFacts = loads(typing.cast(Any, kind), text)
+            return facts
         except CorruptEntry:
             self._write(lambda db: db.execute("DELETE FROM facts WHERE digest = ? AND variant = ?",
                                               (found_digest, variant)))

@@ -144,7 +144,7 @@ def measure_chunk(
     for index, data in enumerate(embedded):
         if data is not None:  # the manifest holds the file: known by its content, never indexed by its name
             content, problem = read_bytes(data, paths[index] or "", roles[index], limits)
-            outcomes.append(_measure(content, kinds[index], limits, cache, started) if content is not None
+            outcomes.append(_measure([content], [kinds[index]], limits, cache, started)[0] if content is not None
                             else (None, problem))
             continue
         file, problem = found[index]
@@ -154,11 +154,17 @@ def measure_chunk(
             unread.append((index, file))
         elif file is not None:
             statuses[index] = file.info  # the status the file index holds
-    contents = read_many([file for _, file in unread], [roles[i] for i, _ in unread], limits)
-    for (index, _), (content, problem) in zip(unread, contents, strict=True):
-        outcomes[index] = (_measure(content, kinds[index], limits, cache, started) if content is not None
-                           else (None, problem))
-        if content is not None and trusted(content.info, started):
+    read: list[tuple[int, Read]] = []
+    for (index, _), (content, problem) in zip(unread, read_many([file for _, file in unread],
+                                                                [roles[i] for i, _ in unread], limits), strict=True):
+        if content is None:
+            outcomes[index] = (None, problem)
+        else:
+            read.append((index, content))
+    measured = _measure([content for _, content in read], [kinds[i] for i, _ in read], limits, cache, started)
+    for (index, content), outcome in zip(read, measured, strict=True):
+        outcomes[index] = outcome
+        if trusted(content.info, started):
             statuses[index] = content.info
     return Measured(_rows(specs, outcomes, root), statuses)
 
@@ -218,29 +224,34 @@ def measure_more_masks(spec: RowSpec, facts: RowFacts, root: Path | str, limits:
 
 
 def _measure(
-    content: Read, kind: type[ImageFacts] | type[MaskFacts], limits: Limits, cache: FactsCache | None, started: int
-) -> tuple[ImageFacts | MaskFacts | None, Problem | None]:
-    """A read file's facts: from the cache when its content is known, else decoded (and stored)."""
-    role = ROLES[kind]
-    measure: Callable[[Decoded], ImageFacts | MaskFacts] = measure_image if kind is ImageFacts else measure_mask
+    contents: Sequence[Read], kinds: Sequence[type[ImageFacts] | type[MaskFacts]], limits: Limits,
+    cache: FactsCache | None, started: int,
+) -> list[tuple[ImageFacts | MaskFacts | None, Problem | None]]:
+    """Read files' facts: from the cache when their content is known (one lookup for them all), else decoded
+    (and stored)."""
     if cache is None:
-        return _decode_and_measure(content, role, measure, limits)
-    fmt = sniff(bytes(content.data[:16]), os.path.basename(content.full))
-    digest, variant, facts = (cache.by_content(ImageFacts, content.data, fmt, limits) if kind is ImageFacts
-                              else cache.by_content(MaskFacts, content.data, fmt, limits))
-    if facts is None:
-        facts, problem = _decode_and_measure(content, role, measure, limits)
-        if facts is None:
-            return None, problem
-        cache.store(content.full, content.info, digest, variant, fmt, facts, started)
-    else:
-        cache.store(content.full, content.info, digest, variant, fmt, None, started)
-    return facts, None
+        return [_decode_and_measure(content, kind, limits) for content, kind in zip(contents, kinds, strict=True)]
+    formats = [sniff(bytes(content.data[:16]), os.path.basename(content.full)) for content in contents]
+    known = cache.by_content(kinds, [(content.data, fmt) for content, fmt in zip(contents, formats, strict=True)],
+                             limits)
+    outcomes: list[tuple[ImageFacts | MaskFacts | None, Problem | None]] = []
+    for content, kind, fmt, (digest, variant, facts) in zip(contents, kinds, formats, known, strict=True):
+        if facts is not None:
+            cache.store(content.full, content.info, digest, variant, fmt, None, started)
+            outcomes.append((facts, None))
+            continue
+        facts, problem = _decode_and_measure(content, kind, limits)
+        if facts is not None:
+            cache.store(content.full, content.info, digest, variant, fmt, facts, started)
+        outcomes.append((facts, problem))
+    return outcomes
 
 
 def _decode_and_measure(
-    content: Read, role: str, measure: Callable[[Decoded], ImageFacts | MaskFacts], limits: Limits
+    content: Read, kind: type[ImageFacts] | type[MaskFacts], limits: Limits
 ) -> tuple[ImageFacts | MaskFacts | None, Problem | None]:
+    role = ROLES[kind]
+    measure: Callable[[Decoded], ImageFacts | MaskFacts] = measure_image if kind is ImageFacts else measure_mask
     decoded, problem = decode(content, role, limits)
     if decoded is None:
         return None, problem
