@@ -144,8 +144,8 @@ def in_order_sum(values: NDArray[np.float64]) -> float:
     total = 0.0
     for start in range(0, values.size, SUM_CHUNK):
         chunk = values[start:start + SUM_CHUNK].copy()
-        chunk[0] += total
         with np.errstate(over="ignore", invalid="ignore"):  # Python's sum overflows to inf silently
+            chunk[0] += total
             total = float(np.cumsum(chunk)[-1])
     return total
 
