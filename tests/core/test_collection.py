@@ -33,7 +33,9 @@ def test_the_collector_is_paused_inside_and_restored_when_the_last_thread_leaves
     assert seen == [True] and gc.isenabled()
 
 
-def test_a_collector_off_before_stays_off_and_an_error_inside_restores_it() -> None:
+def test_a_collector_off_before_stays_off_and_a_nested_pause_and_an_error_inside_restore_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collection, "MAX_PAUSE_S", 3600.0)
     gc.disable()
     try:
         with collection_paused():
@@ -43,6 +45,9 @@ def test_a_collector_off_before_stays_off_and_an_error_inside_restores_it() -> N
         gc.enable()
     try:
         with collection_paused():
+            with collection_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # still inside the outer pause
             raise KeyError("inside")
     except KeyError:
         pass
