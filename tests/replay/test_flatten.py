@@ -53,7 +53,9 @@ def tree(depth: int) -> st.SearchStrategy[Any]:
         st.tuples(children, probabilities).map(lambda c: A.OneOf(c[0], p=c[1])),
         st.tuples(children, probabilities).map(lambda c: A.Sequential(c[0], p=c[1])),
         st.tuples(children, probabilities).map(lambda c: A.Compose(c[0], p=c[1])),
-        st.tuples(children, probabilities, st.integers(1, 3)).map(lambda c: A.SomeOf(c[0], n=c[2], p=c[1])),
+        # n at most the children: albumentations would lower it, with a warning
+        st.tuples(children, probabilities, st.integers(1, 3)).map(
+            lambda c: A.SomeOf(c[0], n=min(c[2], len(c[0])), p=c[1])),
     )
 
 
