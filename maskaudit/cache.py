@@ -510,12 +510,18 @@ class FactsCache:
             for found, variant, text, used in self._query_all(sql, tuple(digests)):
                 stored[(found, variant)] = (text, used)
         out: list[tuple[str, str, ImageFacts | MaskFacts | None]] = []
+        hour, touched = _hour(), []
         for kind, key in zip(kinds, keys, strict=True):
             row = stored.get(key)
             facts = self._decode(kind, row[0], *key) if row is not None else None
-            if row is not None and facts is not None:
-                self._count(1, key if row[1] < _hour() else None)
+            if row is not None and facts is not None and row[1] < hour:
+                touched.append((hour, *key))
             out.append((*key, facts))
+        hits = sum(facts is not None for *_, facts in out)
+        if hits or touched:
+            with self._lock:
+                self._counts[1] += hits
+                self._touched.extend(touched)
         return out
 
     def store(
@@ -555,10 +561,10 @@ class FactsCache:
             return None
         try:
             facts = pa.ipc.open_stream(data).read_all()
-            if not facts.schema.equals(facts_schema()):
-                raise CorruptEntry("a facts batch of another schema")
-            batch = facts.combine_chunks().to_batches()[0] if facts.num_rows else facts_schema().empty_table()
-        except (pa.ArrowException, OSError, ValueError, IndexError):  # CorruptEntry is a ValueError
+            if not facts.schema.equals(facts_schema()) or not facts.num_rows:  # a partition has rows
+                raise CorruptEntry("a facts batch of another schema, or of no rows")
+            batch = facts.combine_chunks().to_batches()[0]
+        except (pa.ArrowException, OSError, ValueError):  # CorruptEntry is a ValueError
             self._write(lambda db: db.execute("DELETE FROM partitions WHERE key = ?", (key,)))
             return None
         hour = _hour()
@@ -566,7 +572,7 @@ class FactsCache:
             self._counts[0] += int((now["size"] >= 0).sum())
             if used < hour:
                 self._touched_partitions.append((hour, key))
-        return typing.cast(pa.RecordBatch, batch)
+        return batch
 
     def store_partition(self, key: str, statuses: NDArray[np.void], facts: pa.RecordBatch) -> None:
         """Keep the partition's facts under its key, with the statuses its files had when read."""
@@ -578,12 +584,6 @@ class FactsCache:
         data, status_bytes = sink.getvalue().to_pybytes(), statuses.tobytes()
         with self._lock:
             self._partitions.append((key, status_bytes, data, _hour(), len(data) + len(status_bytes) + ROW_OVERHEAD))
-
-    def _count(self, which: int, touch: tuple[str, str] | None) -> None:
-        with self._lock:
-            self._counts[which] += 1
-            if touch is not None:
-                self._touched.append((_hour(), *touch))
 
     def _decode(self, kind: type[ImageFacts] | type[MaskFacts], text: str, found_digest: str, variant: str
                 ) -> ImageFacts | MaskFacts | None:
